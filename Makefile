@@ -1,0 +1,71 @@
+# accounts: `make run` starts the service, `make test` runs every test.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+TOOL      := $(GO) tool -modfile=$(CURDIR)/tools/go.mod
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/accounts
+
+# The database of `make run` and of the tests: DATABASE_URL / TEST_DATABASE_URL
+# when set, otherwise a project-local cluster under .data/ (tools/devdb.sh).
+RUN_DB  = $${DATABASE_URL:-$$(tools/devdb.sh start run)}
+TEST_DB = $${TEST_DATABASE_URL:-$$(tools/devdb.sh start test)}
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: generate
+generate: ## regenerate gen/ from openapi.yaml and queries/ (never edit gen/ by hand)
+	cd gen && $(GO) generate ./...
+
+.PHONY: verify
+verify: ## fail if gen/ drifts from its sources; run sqlc's checks
+	@snap=$$(mktemp -d); trap 'rm -rf "$$snap"' EXIT; cp -a gen "$$snap/"; \
+	$(MAKE) --no-print-directory generate; \
+	if ! diff -r -q "$$snap/gen" gen; then \
+		echo "verify: gen/ was out of date with openapi.yaml, queries/ or schema/."; \
+		echo "verify: make generate has now rewritten it; review and commit the result."; exit 1; fi
+	$(TOOL) sqlc diff -f sqlc.yaml
+	@url="$(TEST_DB)"; \
+	  vetdb="$$(tools/vetdb.sh "$$url")"; \
+	  SQLC_DATABASE_URL="$$vetdb" $(TOOL) sqlc vet -f sqlc.yaml
+
+.PHONY: lint
+lint: ## go vet
+	$(GO) vet ./...
+
+.PHONY: build
+build: ## build the static binary as the Dockerfile does
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o $(BIN) ./cmd/accounts
+
+.PHONY: test
+test: lint verify ## run every test (vet, verify, go test -race) against real PostgreSQL
+	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 ./...
+
+.PHONY: run
+run: build ## start the service on :8080, with a project-local PostgreSQL unless DATABASE_URL is set
+	@url="$(RUN_DB)"; \
+	echo "accounts: API http://localhost:8080/api/v1  docs http://localhost:8080/docs  (Ctrl-C stops)"; \
+	DATABASE_URL="$$url" ACCOUNTS_MIGRATE_ON_START=true exec $(BIN) serve
+
+.PHONY: db-stop
+db-stop: ## stop the project-local PostgreSQL clusters
+	tools/devdb.sh stop run
+	tools/devdb.sh stop test
+
+.PHONY: migrate-new
+migrate-new: ## create the next migration: make migrate-new NAME=add_something
+	@test -n "$(NAME)" || { echo "usage: make migrate-new NAME=what_it_does"; exit 1; }
+	@n=$$(ls schema/*.sql | sed -E 's|schema/0*([0-9]+)_.*|\1|' | sort -n | tail -1); \
+	f=$$(printf "schema/%04d_%s.sql" $$((n + 1)) "$(NAME)"); \
+	printf -- '-- +goose Up\n\n-- +goose Down\n' > $$f; echo "created $$f"
+
+.PHONY: bench
+bench: ## run the Go benchmarks
+	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -run '^$$' -bench . -benchmem ./...

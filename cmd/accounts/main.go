@@ -1,0 +1,73 @@
+// Command accounts is the accounts service: `accounts serve` runs it, `accounts
+// migrate` manages its schema, `accounts version` prints its version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole program, with its inputs passed in so tests can drive it. It
+// returns the exit status: 0 on success, 2 for bad usage or configuration, 1 for
+// anything else.
+//
+// SIGINT and SIGTERM cancel the context once; after that the default handling is
+// back, so a second signal ends the process at once.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+
+	cmd, rest := "serve", args
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, rest = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, rest, getenv, stderr)
+	case "migrate":
+		err = migrate(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		_, err = fmt.Fprintln(stdout, "accounts", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usageErrorf("unknown command %q; run `accounts help`", cmd)
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(*usageError)):
+		fmt.Fprintln(stderr, "accounts:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "accounts:", err)
+		return 1
+	}
+}
+
+const usage = `accounts: user accounts and authentication.
+
+Commands:
+  serve                  run the service (the default)
+  migrate up|down|status apply, roll back one, or list the schema migrations
+  version                print the version
+
+Configuration comes from the environment and flags; run a command with -h to
+list its flags. README.md has the full table.
+`

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meridianhq/accounts/server/testdb"
+)
+
+// env returns a getenv over a fixed map.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// runCmd runs the program in-process and returns its exit status and output.
+func runCmd(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, env(vars), strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	const db = "postgres://localhost/x"
+	tests := []struct {
+		name  string
+		vars  map[string]string
+		args  []string
+		names string // what the one line must mention
+	}{
+		{"MissingDatabaseURL", nil, nil, "DATABASE_URL"},
+		{"DatabaseURLNotPostgres", map[string]string{"DATABASE_URL": "mysql://x"}, nil, "DATABASE_URL"},
+		{"BadAddr", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ADDR": "8080"}, nil, "ACCOUNTS_ADDR"},
+		{"BadPort", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ADDR": ":99999"}, nil, "ACCOUNTS_ADDR"},
+		{"BadDuration", map[string]string{"DATABASE_URL": db, "ACCOUNTS_SHUTDOWN_DRAIN": "ten"}, nil, "ACCOUNTS_SHUTDOWN_DRAIN"},
+		{"NegativeDuration", map[string]string{"DATABASE_URL": db, "ACCOUNTS_HTTP_READ_TIMEOUT": "-1s"}, nil, "ACCOUNTS_HTTP_READ_TIMEOUT"},
+		{"BodyLimitTooSmall", map[string]string{"DATABASE_URL": db, "ACCOUNTS_BODY_LIMIT": "10"}, nil, "ACCOUNTS_BODY_LIMIT"},
+		{"MaxConnsZero", map[string]string{"DATABASE_URL": db, "ACCOUNTS_DB_MAX_CONNS": "0"}, nil, "ACCOUNTS_DB_MAX_CONNS"},
+		{"MinOverMax", map[string]string{"DATABASE_URL": db, "ACCOUNTS_DB_MAX_CONNS": "2", "ACCOUNTS_DB_MIN_CONNS": "3"}, nil, "ACCOUNTS_DB_MIN_CONNS"},
+		{"BadBool", map[string]string{"DATABASE_URL": db, "ACCOUNTS_MIGRATE_ON_START": "yes please"}, nil, "ACCOUNTS_MIGRATE_ON_START"},
+		{"BadLogLevel", map[string]string{"DATABASE_URL": db, "ACCOUNTS_LOG_LEVEL": "loud"}, nil, "ACCOUNTS_LOG_LEVEL"},
+		{"BadProxy", map[string]string{"DATABASE_URL": db, "ACCOUNTS_TRUSTED_PROXIES": "10.0.0.0/8,nope"}, nil, "ACCOUNTS_TRUSTED_PROXIES"},
+		{"BadFlag", map[string]string{"DATABASE_URL": db}, []string{"serve", "-addr", "nope"}, "addr"},
+		{"UnknownFlag", map[string]string{"DATABASE_URL": db}, []string{"serve", "-frobnicate"}, "frobnicate"},
+		{"UnknownCommand", nil, []string{"frobnicate"}, "frobnicate"},
+		{"MigrateWithoutAction", map[string]string{"DATABASE_URL": db}, []string{"migrate"}, "migrate up|down|status"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCmd(t, context.Background(), tc.vars, tc.args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.names) {
+				t.Fatalf("want one line naming %s, got:\n%s", tc.names, stderr)
+			}
+		})
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	t.Parallel()
+	if code, out, _ := runCmd(t, context.Background(), nil, "version"); code != 0 || !strings.HasPrefix(out, "accounts ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+	if code, out, _ := runCmd(t, context.Background(), nil, "help"); code != 0 || !strings.Contains(out, "migrate") {
+		t.Errorf("help: exit %d, %q", code, out)
+	}
+	if code, _, errOut := runCmd(t, context.Background(), map[string]string{"DATABASE_URL": "postgres://x/y"}, "serve", "-h"); code != 0 || !strings.Contains(errOut, "ACCOUNTS_ADDR") {
+		t.Errorf("serve -h: exit %d, %q", code, errOut)
+	}
+}
+
+func TestMigrateUpDownUp(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": testdb.Empty(t)}
+	ctx := context.Background()
+	step := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := runCmd(t, ctx, vars, args...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+		}
+		return out
+	}
+	if out := step(0, "migrate", "status"); strings.Contains(out, "applied ") || !strings.Contains(out, "pending") {
+		t.Fatalf("status before: %s", out)
+	}
+	step(0, "migrate", "up")
+	if out := step(0, "migrate", "status"); strings.Contains(out, "pending") {
+		t.Fatalf("status after up: %s", out)
+	}
+	n := len(mustMigrations(t))
+	for i := 0; i < n; i++ {
+		step(0, "migrate", "down")
+	}
+	if out := step(0, "migrate", "status"); strings.Contains(out, "applied ") {
+		t.Fatalf("status after every down: %s", out)
+	}
+	step(0, "migrate", "up")
+	if out := step(0, "migrate", "up"); !strings.Contains(out, "current") {
+		t.Fatalf("second up: %s", out)
+	}
+}
+
+func mustMigrations(t *testing.T) []string {
+	t.Helper()
+	m, err := os.ReadDir("../../schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range m {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func TestServeRefusesSchemaBehind(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0"}
+	code, _, stderr := runCmd(t, context.Background(), vars, "serve")
+	if code != 1 || !strings.Contains(stderr, "needs") || !strings.Contains(stderr, "ACCOUNTS_MIGRATE_ON_START") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestServeMigratesServesAndStops(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{
+		"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0",
+		"ACCOUNTS_MIGRATE_ON_START": "true", "ACCOUNTS_SHUTDOWN_DRAIN": "2s",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatcher()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), strings.NewReader(""), io.Discard, logs) }()
+	addr := logs.waitFor(t, "listening", "addr")
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after shutdown", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	logs.waitFor(t, "stopped", "msg")
+}
+
+// logWatcher collects JSON log lines and lets a test wait for one.
+type logWatcher struct {
+	mu    sync.Mutex
+	lines []map[string]any
+	buf   bytes.Buffer
+	added chan struct{}
+}
+
+func newLogWatcher() *logWatcher { return &logWatcher{added: make(chan struct{}, 1)} }
+
+func (w *logWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	sc := bufio.NewScanner(bytes.NewReader(w.buf.Bytes()))
+	w.lines = w.lines[:0]
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil {
+			w.lines = append(w.lines, m)
+		}
+	}
+	select {
+	case w.added <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// waitFor returns field of the first line whose msg is msg.
+func (w *logWatcher) waitFor(t *testing.T, msg, field string) string {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		w.mu.Lock()
+		for _, l := range w.lines {
+			if l["msg"] == msg {
+				w.mu.Unlock()
+				s, _ := l[field].(string)
+				return s
+			}
+		}
+		text := w.buf.String()
+		w.mu.Unlock()
+		select {
+		case <-w.added:
+		case <-deadline:
+			t.Fatalf("no %q log line; logs:\n%s", msg, text)
+		}
+	}
+}
+
+func TestREADMEConfigTable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range settings {
+		def := st.def
+		if def == "" {
+			def = "(none)"
+		}
+		row := "| `" + st.env + "` | `" + def + "` |"
+		if st.def == "" {
+			row = "| `" + st.env + "` | " + def + " |"
+		}
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no config row starting %q", row)
+		}
+	}
+}

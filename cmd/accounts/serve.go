@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/meridianhq/accounts/server"
+)
+
+// serve runs the service until ctx is cancelled (SIGINT or SIGTERM), then shuts
+// down gracefully: /readyz turns 503 at once, the listener keeps serving for the
+// shutdown delay, in-flight requests get the drain period, and then the listener
+// and the pool close.
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := loadConfig("serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := newMigrator(cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.ensureCurrent(ctx, cfg.MigrateOnStart, log); err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{
+		Pool:           pool,
+		Logger:         log,
+		BodyLimit:      cfg.BodyLimit,
+		SchemaCheck:    m.check,
+		TrustedProxies: cfg.TrustedProxies,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version))
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	return shutdown(hs, srv, served, cfg, log)
+}
+
+// shutdown drains the server after the first signal.
+func shutdown(hs *http.Server, srv *server.Server, served <-chan error, cfg config, log *slog.Logger) error {
+	log.Info("shutting down", slog.Duration("delay", cfg.ShutdownDelay), slog.Duration("drain", cfg.ShutdownDrain))
+	srv.Drain()
+	time.Sleep(cfg.ShutdownDelay)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownDrain)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		log.Warn("drain period over; closing the remaining connections", slog.Any("error", err))
+		_ = hs.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newLogger logs JSON lines to w.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,62 @@
+-- name: CreateSession :one
+INSERT INTO sessions (id, user_id, expires_at, user_agent, ip)
+VALUES (@id, @user_id, @expires_at, @user_agent, @ip)
+RETURNING id, created_at;
+
+-- name: CreateRefreshToken :exec
+INSERT INTO refresh_tokens (token_hash, session_id)
+VALUES (@token_hash, @session_id);
+
+-- name: GetRefreshTokenForUpdate :one
+-- Locks the token row, so that concurrent refreshes of one token serialize: the
+-- second sees used_at set by the first. The session and its user come along for
+-- the expiry, revocation and role checks.
+SELECT rt.token_hash, rt.used_at,
+       s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
+       u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted
+FROM refresh_tokens rt
+JOIN sessions s ON s.id = rt.session_id
+JOIN users u ON u.id = s.user_id
+WHERE rt.token_hash = @token_hash
+FOR UPDATE OF rt;
+
+-- name: MarkRefreshTokenUsed :exec
+UPDATE refresh_tokens
+SET used_at = now()
+WHERE token_hash = @token_hash AND used_at IS NULL;
+
+-- name: TouchSession :exec
+UPDATE sessions
+SET last_used_at = now()
+WHERE id = @id;
+
+-- name: ListLiveSessionsByUser :many
+-- The caller's live sessions, newest first: not revoked, not past expires_at, and
+-- used within the idle timeout.
+SELECT id, created_at, last_used_at, user_agent, ip
+FROM sessions
+WHERE user_id = @user_id
+  AND revoked_at IS NULL
+  AND expires_at > now()
+  AND last_used_at > now() - make_interval(secs => @idle_timeout_seconds::float8)
+ORDER BY created_at DESC, id DESC;
+
+-- name: RevokeSession :execrows
+-- Revokes one live session of one user; zero rows means not found (or not theirs).
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = @reason::text
+WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL;
+
+-- name: RevokeUserSessions :execrows
+-- Revokes every live session of a user, except @keep_id when it is given.
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = @reason::text
+WHERE user_id = @user_id
+  AND revoked_at IS NULL
+  AND (sqlc.narg(keep_id)::uuid IS NULL OR id <> sqlc.narg(keep_id)::uuid);
+
+-- name: ListRevokedSessionsSince :many
+-- Feeds each replica's revocation set: sessions revoked at or after @since.
+SELECT id, revoked_at::timestamptz AS revoked_at
+FROM sessions
+WHERE revoked_at >= @since::timestamptz;

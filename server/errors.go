@@ -1,0 +1,222 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"github.com/meridianhq/accounts/gen/api"
+)
+
+// errMalformedJSON marks a request body that is not exactly one JSON value.
+var errMalformedJSON = errors.New("malformed JSON")
+
+// httpErrorHandler is Echo's one error handler. Every failure reaches it as an
+// error: validator rejections, bind errors, unknown routes and methods, oversized
+// bodies, recovered panics and handlers' own errors. Only *echo.HTTPError values
+// are client errors; anything else is logged and answered with a generic 500, so
+// no internal error text ever reaches a client.
+func (s *Server) httpErrorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, p := s.problemFor(c, err)
+	if status == http.StatusUnauthorized {
+		setBearerChallenge(c, err)
+	}
+	if err := writeProblem(c, status, p); err != nil {
+		s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "writing the error response failed",
+			slog.String("request_id", p.RequestId), slog.Any("error", err))
+	}
+}
+
+// writeProblem sends p as application/problem+json.
+func writeProblem(c echo.Context, status int, p api.Problem) error {
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(status)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
+	return echoJSON(c.Response(), p)
+}
+
+// problemFor maps an error to its status and problem body.
+func (s *Server) problemFor(c echo.Context, err error) (int, api.Problem) {
+	ctx := c.Request().Context()
+	var he *echo.HTTPError
+	if !errors.As(err, &he) {
+		if errors.Is(err, errPanic) {
+			return http.StatusInternalServerError, newProblem(ctx, http.StatusInternalServerError, CodeInternal, "")
+		}
+		s.log.LogAttrs(ctx, slog.LevelError, "request failed",
+			slog.String("request_id", requestIDFrom(ctx)), slog.String("error", err.Error()))
+		return http.StatusInternalServerError, newProblem(ctx, http.StatusInternalServerError, CodeInternal, "")
+	}
+	if status, p, ok := s.validationProblem(c, he); ok {
+		return status, p
+	}
+	switch he.Code {
+	case http.StatusNotFound:
+		return he.Code, newProblem(ctx, he.Code, CodeNotFound, "No resource at "+c.Request().URL.Path+".")
+	case http.StatusMethodNotAllowed:
+		return he.Code, newProblem(ctx, he.Code, CodeMethodNotAllowed,
+			"Method "+c.Request().Method+" is not allowed here; see the Allow header.")
+	case http.StatusRequestEntityTooLarge:
+		return he.Code, tooLarge(c, s.bodyLimit)
+	case http.StatusUnsupportedMediaType:
+		return he.Code, newProblem(ctx, he.Code, CodeUnsupportedMediaType, "")
+	case http.StatusUnauthorized:
+		return he.Code, newProblem(ctx, he.Code, CodeUnauthenticated, authDetail(he))
+	case http.StatusBadRequest:
+		// A bind error that the validator let through: never echo its text, which
+		// names Go types.
+		return he.Code, newProblem(ctx, he.Code, CodeValidationFailed, "The request could not be read.")
+	}
+	if he.Code >= 500 {
+		s.log.LogAttrs(ctx, slog.LevelError, "request failed",
+			slog.String("request_id", requestIDFrom(ctx)), slog.Int("status", he.Code), slog.Any("error", he))
+		return he.Code, newProblem(ctx, he.Code, CodeInternal, "")
+	}
+	return he.Code, newProblem(ctx, he.Code, strings.ToUpper(strings.ReplaceAll(http.StatusText(he.Code), " ", "_")), "")
+}
+
+// validationProblem recognises the request validator's errors. kin-openapi wraps
+// each in *openapi3filter.RequestError, several of them in an openapi3.MultiError;
+// the parameter, or the JSON pointer and reason inside, say which field is at fault.
+func (s *Server) validationProblem(c echo.Context, he *echo.HTTPError) (int, api.Problem, bool) {
+	ctx := c.Request().Context()
+	var mbe *http.MaxBytesError
+	if errors.As(he, &mbe) {
+		return http.StatusRequestEntityTooLarge, tooLarge(c, s.bodyLimit), true
+	}
+	res := requestErrors(he.Internal)
+	if len(res) == 0 {
+		return 0, api.Problem{}, false
+	}
+	var fields []api.FieldError
+	for _, re := range res {
+		switch {
+		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+			detail := "Send the body as " + strings.Join(contentTypes(re.RequestBody), " or ") + "."
+			return http.StatusUnsupportedMediaType, newProblem(ctx, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, detail), true
+		case errors.Is(re, errMalformedJSON):
+			return http.StatusBadRequest, newProblem(ctx, http.StatusBadRequest, CodeMalformedJSON,
+				"The body is not a single well-formed JSON value."), true
+		case re.RequestBody != nil && errors.Is(re, openapi3filter.ErrInvalidRequired):
+			fields = append(fields, fieldError("body", "is required"))
+		default:
+			fields = append(fields, fieldErrors(re)...)
+		}
+	}
+	return http.StatusBadRequest, newProblem(ctx, http.StatusBadRequest, CodeValidationFailed,
+		"The request has invalid fields.", fields...), true
+}
+
+// requestErrors flattens the validator's error into its RequestErrors.
+func requestErrors(err error) []*openapi3filter.RequestError {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		var out []*openapi3filter.RequestError
+		for _, e := range me {
+			out = append(out, requestErrors(e)...)
+		}
+		return out
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		return []*openapi3filter.RequestError{re}
+	}
+	return nil
+}
+
+// fieldErrors lists the fields one RequestError names: the parameter, or each
+// schema error's JSON pointer into the body.
+func fieldErrors(re *openapi3filter.RequestError) []api.FieldError {
+	var out []api.FieldError
+	for _, se := range schemaErrors(re.Err) {
+		out = append(out, schemaFieldError(re, se))
+	}
+	if len(out) == 0 && re.Parameter != nil {
+		out = append(out, fieldError(re.Parameter.Name, parameterReason(re)))
+	}
+	if len(out) == 0 {
+		out = append(out, fieldError("body", "is invalid"))
+	}
+	return out
+}
+
+// schemaErrors flattens err into its SchemaErrors.
+func schemaErrors(err error) []*openapi3.SchemaError {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		var out []*openapi3.SchemaError
+		for _, e := range me {
+			out = append(out, schemaErrors(e)...)
+		}
+		return out
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return []*openapi3.SchemaError{se}
+	}
+	return nil
+}
+
+// schemaFieldError names the field of one schema error: for a body, the dotted
+// JSON pointer; for a parameter, its name.
+func schemaFieldError(re *openapi3filter.RequestError, se *openapi3.SchemaError) api.FieldError {
+	field := strings.Join(se.JSONPointer(), ".")
+	reason := se.Reason
+	switch {
+	case se.SchemaField == "required":
+		reason = "is required"
+	case se.SchemaField == "properties" && strings.HasSuffix(reason, " is unsupported"):
+		// kin-openapi reports an unknown member at the object that holds it.
+		name := strings.TrimSuffix(strings.TrimPrefix(reason, "property "), " is unsupported")
+		if unq, err := strconv.Unquote(name); err == nil {
+			name = unq
+		}
+		field = strings.TrimPrefix(field+"."+name, ".")
+		reason = "is not a known field"
+	}
+	if re.Parameter != nil {
+		field = re.Parameter.Name
+	}
+	if field == "" {
+		field = "body"
+	}
+	return fieldError(field, reason)
+}
+
+// parameterReason explains a parameter error without echoing decoder internals.
+func parameterReason(re *openapi3filter.RequestError) string {
+	if errors.Is(re, openapi3filter.ErrInvalidRequired) {
+		return "is required"
+	}
+	return "is not a valid " + re.Parameter.In + " parameter"
+}
+
+// contentTypes lists the media types a request body accepts.
+func contentTypes(rb *openapi3.RequestBody) []string {
+	out := make([]string, 0, len(rb.Content))
+	for ct := range rb.Content {
+		out = append(out, ct)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// tooLarge is the 413 problem.
+func tooLarge(c echo.Context, limit int64) api.Problem {
+	c.Response().Header().Set(echo.HeaderConnection, "close")
+	return newProblem(c.Request().Context(), http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+		fmt.Sprintf("The request body exceeds %d bytes.", limit))
+}

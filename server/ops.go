@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/swaggest/swgui/v5/static"
+	"github.com/vearutop/statigz"
+
+	"github.com/meridianhq/accounts/gen/api"
+)
+
+// readyTimeout bounds the database ping of /readyz.
+const readyTimeout = time.Second
+
+// GetHealthz answers while the process runs. It never touches the database.
+func (s *Server) GetHealthz(ctx context.Context, _ api.GetHealthzRequestObject) (api.GetHealthzResponseObject, error) {
+	return api.GetHealthz200JSONResponse{Status: api.Ok}, nil
+}
+
+// GetReadyz answers 200 when the service can serve: not draining, the database
+// answers a ping within a second, and the schema is current.
+func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
+	if detail := s.notReady(ctx); detail != "" {
+		p := newProblem(ctx, http.StatusServiceUnavailable, CodeNotReady, detail)
+		return api.GetReadyz503ApplicationProblemPlusJSONResponse{NotReadyApplicationProblemPlusJSONResponse: api.NotReadyApplicationProblemPlusJSONResponse(p)}, nil
+	}
+	return api.GetReadyz200JSONResponse{Status: api.Ok}, nil
+}
+
+// notReady names the first failing readiness check, or returns "".
+func (s *Server) notReady(ctx context.Context) string {
+	if s.draining.Load() {
+		return "shutdown: the service is shutting down"
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := s.pool.Ping(ctx); err != nil {
+		return "database: no answer to a ping within " + readyTimeout.String()
+	}
+	if err := s.schemaCheck(ctx); err != nil {
+		return "schema: " + err.Error()
+	}
+	return ""
+}
+
+// GetOpenapiYaml serves openapi.yaml byte for byte.
+func (s *Server) GetOpenapiYaml(ctx context.Context, _ api.GetOpenapiYamlRequestObject) (api.GetOpenapiYamlResponseObject, error) {
+	return api.GetOpenapiYaml200ApplicationyamlResponse{
+		Body: bytes.NewReader(api.SpecYAML), ContentLength: int64(len(api.SpecYAML)),
+	}, nil
+}
+
+// GetOpenapiJson serves the same document as JSON.
+func (s *Server) GetOpenapiJson(ctx context.Context, _ api.GetOpenapiJsonRequestObject) (api.GetOpenapiJsonResponseObject, error) {
+	return api.GetOpenapiJson200JSONResponse(s.spec.json), nil
+}
+
+// GetDocs serves the Swagger UI page. Its assets are under /docs/assets/.
+func (s *Server) GetDocs(ctx context.Context, _ api.GetDocsRequestObject) (api.GetDocsResponseObject, error) {
+	return api.GetDocs200TexthtmlResponse{
+		Body: bytes.NewReader(docsIndex), ContentLength: int64(len(docsIndex)),
+	}, nil
+}
+
+// specDocs is the contract, decoded once at start.
+type specDocs struct {
+	json api.OpenAPIDocument
+}
+
+// loadSpecDocs turns the embedded spec into the JSON that /openapi.json serves.
+func loadSpecDocs() (specDocs, error) {
+	doc, err := api.GetSwagger()
+	if err != nil {
+		return specDocs{}, fmt.Errorf("server: loading the embedded spec: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return specDocs{}, fmt.Errorf("server: the embedded spec is invalid: %w", err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return specDocs{}, fmt.Errorf("server: serializing the spec: %w", err)
+	}
+	var m api.OpenAPIDocument
+	if err := json.Unmarshal(b, &m); err != nil {
+		return specDocs{}, fmt.Errorf("server: decoding the spec: %w", err)
+	}
+	return specDocs{json: m}, nil
+}
+
+//go:embed docs/index.html docs/init.js
+var docsFS embed.FS
+
+var docsIndex = mustRead(docsFS, "docs/index.html")
+
+// docsAssets serves Swagger UI's files (embedded, precompressed) and our init.js.
+func docsAssets() echo.HandlerFunc {
+	ui := statigz.FileServer(static.FS)
+	initJS := mustRead(docsFS, "docs/init.js")
+	return func(c echo.Context) error {
+		name := c.Param("*")
+		if name == "init.js" {
+			return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", initJS)
+		}
+		req := c.Request().Clone(c.Request().Context())
+		req.URL.Path = "/" + name
+		ui.ServeHTTP(c.Response(), req)
+		return nil
+	}
+}
+
+// docsHeaders lets the docs page load only what this server serves.
+func docsHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "+
+			"style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "+
+			"frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		h.Set("Cache-Control", "public, max-age=300")
+		return next(c)
+	}
+}
+
+// securityHeaders sets the headers every response carries. API responses hold
+// personal data and tokens: they are never cached.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// echoJSON writes v as JSON without HTML escaping.
+func echoJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// mustRead reads a file embedded at build time; a failure is a build mistake.
+func mustRead(fsys fs.FS, name string) []byte {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

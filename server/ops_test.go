@@ -1,0 +1,228 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/meridianhq/accounts/server"
+)
+
+func TestHealthz(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res, err := e.client.GetHealthzWithResponse(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode() != http.StatusOK || res.JSON200 == nil || res.JSON200.Status != "ok" {
+		t.Fatalf("got %d %s", res.StatusCode(), res.Body)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	long := strings.Repeat("a", 128)
+	tests := []struct {
+		name string
+		in   string
+		kept bool
+	}{
+		{"Absent_Generated", "", false},
+		{"Valid_Kept", "abc.DEF_123-x", true},
+		{"Longest_Kept", long, true},
+		{"TooLong_Replaced", long + "a", false},
+		{"Space_Replaced", "abc def", false},
+		{"Slash_Replaced", "abc/def", false},
+		{"NonASCII_Replaced", "abcé", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/healthz", "/no/such/route"} {
+				h := http.Header{}
+				if tc.in != "" {
+					h.Set(server.HeaderRequestID, tc.in)
+				}
+				res, _ := e.do(http.MethodGet, path, nil, h)
+				got := res.Header.Get(server.HeaderRequestID)
+				if tc.kept && got != tc.in {
+					t.Errorf("%s: request id %q, want it kept as %q", path, got, tc.in)
+				}
+				if !tc.kept && (got == tc.in || len(got) != 32) {
+					t.Errorf("%s: request id %q, want a fresh one", path, got)
+				}
+			}
+		})
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	t.Parallel()
+	t.Run("Ready_200", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		if res, b := e.do(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
+			t.Fatalf("got %d %s", res.StatusCode, b)
+		}
+	})
+	t.Run("Draining_503", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.srv.Drain()
+		assertNotReady(t, e, "shutdown")
+	})
+	t.Run("SchemaBehind_503", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, func(o *server.Options) {
+			o.SchemaCheck = func(context.Context) error { return errors.New("the database is at version 1, this binary needs 2") }
+		})
+		assertNotReady(t, e, "schema: the database is at version 1")
+	})
+	t.Run("DatabaseDownAndBack", func(t *testing.T) {
+		t.Parallel()
+		_, dbURL := newEnvDB(t)
+		proxy := newDBProxy(t, dbURL)
+		pool, err := pgxpool.New(context.Background(), proxy.URL(t, dbURL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		e := newEnvOn(t, pool, dbURL)
+		if res, b := e.do(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
+			t.Fatalf("before: got %d %s", res.StatusCode, b)
+		}
+		proxy.setDown(true)
+		assertNotReady(t, e, "database")
+		proxy.setDown(false)
+		if res, b := e.do(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
+			t.Fatalf("after the database came back: got %d %s", res.StatusCode, b)
+		}
+	})
+}
+
+// assertNotReady expects /readyz to answer 503 NOT_READY naming the check.
+func assertNotReady(t *testing.T, e *env, check string) {
+	t.Helper()
+	start := time.Now()
+	res, b := e.do(http.MethodGet, "/readyz", nil, nil)
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("got %d %s, want 503", res.StatusCode, b)
+	}
+	p := problemOf(t, b)
+	if p.Code != server.CodeNotReady || p.Detail == nil || !strings.HasPrefix(*p.Detail, check) {
+		t.Fatalf("got %+v, want NOT_READY naming %q", p, check)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("readyz took %s; its ping is bounded by 1s", took)
+	}
+}
+
+func TestSpecServed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	want, err := os.ReadFile("../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, got := e.do(http.MethodGet, "/openapi.yaml", nil, nil)
+	if res.StatusCode != http.StatusOK || string(got) != string(want) {
+		t.Fatalf("/openapi.yaml: %d, %d bytes; want the repository's %d bytes verbatim", res.StatusCode, len(got), len(want))
+	}
+	res, gotJSON := e.do(http.MethodGet, "/openapi.json", nil, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/openapi.json: %d", res.StatusCode)
+	}
+	var fromYAML, fromJSON any
+	if err := yaml.Unmarshal(want, &fromYAML); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(gotJSON, &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalize(fromYAML), normalize(fromJSON)) {
+		t.Fatalf("/openapi.json is not the same document as openapi.yaml")
+	}
+}
+
+// normalize maps a decoded document to JSON's types, so YAML and JSON decodings
+// of one document compare equal.
+func normalize(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func TestDocs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res, page := e.do(http.MethodGet, "/docs", nil, nil)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("/docs: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("/docs: Content-Security-Policy %q", csp)
+	}
+	if strings.Contains(string(page), "//") && strings.Contains(string(page), "http") {
+		t.Errorf("/docs refers to another host:\n%s", page)
+	}
+	for _, asset := range []string{"swagger-ui-bundle.js", "swagger-ui.css", "init.js", "favicon-32x32.png"} {
+		if !strings.Contains(string(page), "/docs/assets/"+asset) && asset != "swagger-ui-bundle.js" {
+			continue
+		}
+		for _, enc := range []string{"", "gzip"} {
+			h := http.Header{}
+			if enc != "" {
+				h.Set("Accept-Encoding", enc)
+			}
+			res, b := e.do(http.MethodGet, "/docs/assets/"+asset, nil, h)
+			if res.StatusCode != http.StatusOK || len(b) == 0 {
+				t.Errorf("/docs/assets/%s (Accept-Encoding %q): %d, %d bytes", asset, enc, res.StatusCode, len(b))
+			}
+		}
+	}
+}
+
+func TestRoutingProblems(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tests := []struct {
+		name, method, path string
+		status             int
+		code, allow        string
+	}{
+		{"UnknownRoute_404", http.MethodGet, "/no/such/route", 404, server.CodeNotFound, ""},
+		{"UnknownAPIRoute_404", http.MethodGet, "/api/v1/nothing", 404, server.CodeNotFound, ""},
+		{"WrongMethod_405", http.MethodPost, "/healthz", 405, server.CodeMethodNotAllowed, "GET"},
+		{"WrongMethodDelete_405", http.MethodDelete, "/openapi.yaml", 405, server.CodeMethodNotAllowed, "GET"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, b := e.do(tc.method, tc.path, nil, nil)
+			if res.StatusCode != tc.status {
+				t.Fatalf("got %d %s", res.StatusCode, b)
+			}
+			if p := problemOf(t, b); p.Code != tc.code {
+				t.Errorf("code %q, want %q", p.Code, tc.code)
+			}
+			if tc.allow != "" && !strings.Contains(res.Header.Get("Allow"), tc.allow) {
+				t.Errorf("Allow %q, want it to contain %s", res.Header.Get("Allow"), tc.allow)
+			}
+		})
+	}
+}

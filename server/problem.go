@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/meridianhq/accounts/gen/api"
+)
+
+// Stable machine codes of problem responses. Clients branch on these; titles and
+// details are for people and may change.
+const (
+	CodeValidationFailed     = "VALIDATION_FAILED"
+	CodeMalformedJSON        = "MALFORMED_JSON"
+	CodeUnauthenticated      = "UNAUTHENTICATED"
+	CodeForbidden            = "FORBIDDEN"
+	CodeNotFound             = "NOT_FOUND"
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeNotReady             = "NOT_READY"
+	CodeInternal             = "INTERNAL"
+)
+
+// problemTitles gives each code its human title. A code without an entry gets the
+// HTTP status text.
+var problemTitles = map[string]string{
+	CodeValidationFailed:     "Validation failed",
+	CodeMalformedJSON:        "Malformed JSON",
+	CodeUnauthenticated:      "Authentication required",
+	CodeForbidden:            "Forbidden",
+	CodeNotFound:             "Not found",
+	CodeMethodNotAllowed:     "Method not allowed",
+	CodePayloadTooLarge:      "Request body too large",
+	CodeUnsupportedMediaType: "Unsupported media type",
+	CodeNotReady:             "Not ready",
+	CodeInternal:             "Internal server error",
+}
+
+// newProblem builds the RFC 9457 body for one occurrence. The request id comes
+// from ctx, where the request-id middleware put it.
+func newProblem(ctx context.Context, status int, code, detail string, fields ...api.FieldError) api.Problem {
+	title, ok := problemTitles[code]
+	if !ok {
+		title = http.StatusText(status)
+	}
+	p := api.Problem{
+		Type:      problemType(code),
+		Title:     title,
+		Status:    status,
+		Code:      code,
+		RequestId: requestIDFrom(ctx),
+	}
+	if detail != "" {
+		p.Detail = &detail
+	}
+	if len(fields) > 0 {
+		p.Errors = &fields
+	}
+	return p
+}
+
+// problemType turns a code into the problem type URI: VALIDATION_FAILED becomes
+// urn:problem-type:accounts:validation-failed.
+func problemType(code string) string {
+	return "urn:problem-type:accounts:" + strings.ReplaceAll(strings.ToLower(code), "_", "-")
+}
+
+// fieldError is a shorthand for one api.FieldError.
+func fieldError(field, reason string) api.FieldError {
+	return api.FieldError{Field: field, Reason: reason}
+}
