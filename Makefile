@@ -48,11 +48,19 @@ build: ## build the static binary as the Dockerfile does
 test: lint verify ## run every test (vet, verify, go test -race) against real PostgreSQL
 	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 ./...
 
+# The development signing key of `make run`, kept across runs so tokens survive
+# a restart. Production keys come from `accounts keys generate` and a secret store.
+DEV_KEYS := .data/dev-signing-keys.json
+
 .PHONY: run
 run: build ## start the service on :8080, with a project-local PostgreSQL unless DATABASE_URL is set
 	@url="$(RUN_DB)"; \
-	echo "accounts: API http://localhost:8080/api/v1  docs http://localhost:8080/docs  (Ctrl-C stops)"; \
-	DATABASE_URL="$$url" ACCOUNTS_MIGRATE_ON_START=true exec $(BIN) serve
+	mkdir -p .data; [ -f $(DEV_KEYS) ] || $(BIN) keys generate --out $(DEV_KEYS); \
+	echo "accounts: API  http://localhost:8080/api/v1"; \
+	echo "accounts: docs http://localhost:8080/docs"; \
+	echo "accounts: Ctrl-C stops the service; the data in .data/ is kept for the next run."; \
+	DATABASE_URL="$$url" ACCOUNTS_SIGNING_KEYS="$${ACCOUNTS_SIGNING_KEYS:-$(DEV_KEYS)}" \
+	ACCOUNTS_MIGRATE_ON_START=true exec $(BIN) serve
 
 .PHONY: db-stop
 db-stop: ## stop the project-local PostgreSQL clusters

@@ -1,7 +1,7 @@
--- name: CreateSession :one
+-- name: CreateSession :exec
+-- The absolute lifetime runs on the database's clock, like every other session time.
 INSERT INTO sessions (id, user_id, expires_at, user_agent, ip)
-VALUES (@id, @user_id, @expires_at, @user_agent, @ip)
-RETURNING id, created_at;
+VALUES (@id, @user_id, now() + make_interval(secs => @lifetime_seconds::float8), @user_agent, @ip);
 
 -- name: CreateRefreshToken :exec
 INSERT INTO refresh_tokens (token_hash, session_id)
@@ -11,9 +11,10 @@ VALUES (@token_hash, @session_id);
 -- Locks the token row, so that concurrent refreshes of one token serialize: the
 -- second sees used_at set by the first. The session and its user come along for
 -- the expiry, revocation and role checks.
-SELECT rt.token_hash, rt.used_at,
+SELECT rt.used_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
-       u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted
+       u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
+       now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id
 JOIN users u ON u.id = s.user_id
@@ -47,13 +48,22 @@ UPDATE sessions
 SET revoked_at = now(), revoke_reason = @reason::text
 WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL;
 
--- name: RevokeUserSessions :execrows
--- Revokes every live session of a user, except @keep_id when it is given.
+-- name: RevokeUserSessions :many
+-- Revokes every live session of a user, except @keep_id when it is given, and
+-- returns the ids it revoked.
 UPDATE sessions
 SET revoked_at = now(), revoke_reason = @reason::text
 WHERE user_id = @user_id
   AND revoked_at IS NULL
-  AND (sqlc.narg(keep_id)::uuid IS NULL OR id <> sqlc.narg(keep_id)::uuid);
+  AND (sqlc.narg(keep_id)::uuid IS NULL OR id <> sqlc.narg(keep_id)::uuid)
+RETURNING id;
+
+-- name: RevokeSessionByID :exec
+-- Revokes a session whatever its owner: refresh-token reuse ends the session the
+-- token belongs to.
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = @reason::text
+WHERE id = @id AND revoked_at IS NULL;
 
 -- name: ListRevokedSessionsSince :many
 -- Feeds each replica's revocation set: sessions revoked at or after @since.

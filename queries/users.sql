@@ -3,17 +3,16 @@
 -- a duplicate fails with SQLSTATE 23505, never a check first.
 INSERT INTO users (id, email, name, role, password_hash)
 VALUES (@id, @email, @name, @role, @password_hash)
-RETURNING id, email, name, role, version, created_at, updated_at;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
 
 -- name: GetUserByID :one
 -- Live users only: a soft-deleted user is not found.
-SELECT id, email, name, role, version, created_at, updated_at
-FROM users
+SELECT * FROM user_profiles
 WHERE id = @id AND deleted_at IS NULL;
 
 -- name: GetCredentialsByEmail :one
--- The login query. With GetPasswordHashByID, the only readers of password_hash. Deleted users are not
--- found, so they take the same path as an unknown address.
+-- The login query. With GetPasswordHashByID, the only readers of password_hash.
+-- Deleted users are not found, so they take the same path as an unknown address.
 SELECT id, role, password_hash
 FROM users
 WHERE lower(email) = lower(@email) AND deleted_at IS NULL;

@@ -30,6 +30,13 @@ CREATE INDEX users_role_created_idx ON users (role, created_at, id);
 CREATE INDEX users_email_prefix_idx ON users (lower(email) text_pattern_ops);
 CREATE INDEX users_name_prefix_idx ON users (lower(name) text_pattern_ops);
 
+-- user_profiles is a user without the password hash: what every query returns,
+-- except the ones that verify a password.
+CREATE VIEW user_profiles AS
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at
+FROM users;
+
 -- +goose Down
+DROP VIEW user_profiles;
 DROP TABLE users;
 DROP TYPE user_role;

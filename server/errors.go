@@ -120,15 +120,19 @@ func (s *Server) validationProblem(c echo.Context, he *echo.HTTPError) (int, api
 		"The request has invalid fields.", fields...), true
 }
 
-// requestErrors flattens the validator's error into its RequestErrors.
+// requestErrors flattens the validator's error into its RequestErrors. A
+// RequestError wraps the schema errors (another MultiError) of one part, so it
+// must be recognised before looking inside.
 func requestErrors(err error) []*openapi3filter.RequestError {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
 		var out []*openapi3filter.RequestError
-		for _, e := range me {
-			out = append(out, requestErrors(e)...)
+		for _, inner := range e {
+			out = append(out, requestErrors(inner)...)
 		}
 		return out
+	case *openapi3filter.RequestError:
+		return []*openapi3filter.RequestError{e}
 	}
 	var re *openapi3filter.RequestError
 	if errors.As(err, &re) {

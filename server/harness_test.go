@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,51 +11,80 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/testdb"
 )
 
 // env is one test's service: its own database, the production handler behind an
 // httptest server, and the generated client pointed at it.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	pool   *pgxpool.Pool
 	dbURL  string
 	srv    *server.Server
+	opts   server.Options
 	url    string
 	client *client.ClientWithResponses
 	logs   *syncBuffer
+	clock  *testClock
+	keys   *auth.KeySet
 }
 
+// fastArgon2 keeps tests quick; the timing test and the benchmarks use OWASP's.
+var fastArgon2 = auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// testKey signs the tokens of every env that does not ask for other keys.
+var (
+	testKey  = sync.OnceValue(mustKey)
+	testKeys = sync.OnceValue(func() *auth.KeySet { return mustKeySet(testKey()) })
+)
+
 // newEnv starts a service on a fresh database. Options can be adjusted by mods.
-func newEnv(t *testing.T, mods ...func(*server.Options)) *env {
+func newEnv(t testing.TB, mods ...func(*server.Options)) *env {
 	t.Helper()
 	pool, dbURL := testdb.NewPool(t)
 	return newEnvOn(t, pool, dbURL, mods...)
 }
 
 // newEnvOn starts a service on an existing database.
-func newEnvOn(t *testing.T, pool *pgxpool.Pool, dbURL string, mods ...func(*server.Options)) *env {
+func newEnvOn(t testing.TB, pool *pgxpool.Pool, dbURL string, mods ...func(*server.Options)) *env {
 	t.Helper()
 	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	clock := newTestClock()
+	hasher, err := auth.NewHasher(fastArgon2, 0, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := server.Options{
 		Pool:        pool,
-		Logger:      slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      log,
 		BodyLimit:   64 << 10,
 		SchemaCheck: func(context.Context) error { return nil },
+		Tokens:      newTokens(t, testKeys(), clock),
+		Hasher:      hasher,
+		Revocations: server.NewRevocations(pool, 16*time.Minute, log),
+		Sessions:    server.SessionPolicy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour},
 	}
 	for _, m := range mods {
 		m(&opts)
+	}
+	if err := opts.Revocations.Start(t.Context()); err != nil {
+		t.Fatalf("starting revocations: %v", err)
 	}
 	srv, err := server.New(opts)
 	if err != nil {
@@ -66,8 +96,61 @@ func newEnvOn(t *testing.T, pool *pgxpool.Pool, dbURL string, mods ...func(*serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, pool: pool, dbURL: dbURL, srv: srv, url: hs.URL, client: c, logs: logs}
+	return &env{t: t, pool: pool, dbURL: dbURL, srv: srv, opts: opts, url: hs.URL, client: c, logs: logs, clock: clock, keys: opts.Tokens.Keys()}
 }
+
+// newTokens returns access tokens over keys with the test clock.
+func newTokens(t testing.TB, keys *auth.KeySet, clock *testClock) *auth.Tokens {
+	tokens, err := auth.NewTokens(keys, auth.TokenOptions{
+		Issuer: "accounts-test", Audience: "accounts-test", TTL: 15 * time.Minute,
+		Leeway: 30 * time.Second, CacheSize: 1000, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens
+}
+
+// withKeys makes an env sign and verify with keys.
+func withKeys(t testing.TB, keys *auth.KeySet) func(*server.Options) {
+	return func(o *server.Options) {
+		clock := newTestClock()
+		o.Tokens = newTokens(t, keys, clock)
+	}
+}
+
+func mustKey() jwk.Key {
+	k, err := auth.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func mustKeySet(keys ...jwk.Key) *auth.KeySet {
+	set := jwk.NewSet()
+	for _, k := range keys {
+		if err := set.AddKey(k); err != nil {
+			panic(err)
+		}
+	}
+	ks, err := auth.NewKeySet(set)
+	if err != nil {
+		panic(err)
+	}
+	return ks
+}
+
+// testClock is a clock tests can move forward.
+type testClock struct{ offset atomic.Int64 }
+
+func newTestClock() *testClock { return &testClock{} }
+
+// Now is the real time plus every Advance so far.
+func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 var (
 	specOnce   sync.Once
@@ -77,7 +160,7 @@ var (
 
 // checkResponses validates every response the tests see against openapi.yaml,
 // and checks that every error response is a problem carrying the request id.
-func checkResponses(t *testing.T, h http.Handler) http.Handler {
+func checkResponses(t testing.TB, h http.Handler) http.Handler {
 	specOnce.Do(func() {
 		// The docs page is HTML: the contract only says it is a string.
 		openapi3filter.RegisterBodyDecoder("text/html", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
@@ -120,7 +203,7 @@ func checkResponses(t *testing.T, h http.Handler) http.Handler {
 }
 
 // checkProblem asserts the shape every error response must have.
-func checkProblem(t *testing.T, r *http.Request, res *http.Response, body []byte) {
+func checkProblem(t testing.TB, r *http.Request, res *http.Response, body []byte) {
 	if res.StatusCode < 400 {
 		return
 	}
@@ -196,7 +279,7 @@ func (b *syncBuffer) String() string {
 }
 
 // newEnvDB returns a fresh database without starting a service on it.
-func newEnvDB(t *testing.T) (*pgxpool.Pool, string) {
+func newEnvDB(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
 	return testdb.NewPool(t)
 }

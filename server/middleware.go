@@ -18,10 +18,21 @@ import (
 const HeaderRequestID = "X-Request-ID"
 
 // reqInfo is what the middleware learns about a request, kept in its context:
-// the request id, and the operationId once the route is known.
+// the request id, the client, and the operationId once the route is known.
 type reqInfo struct {
 	id        string
 	operation string
+	ip        string
+	userAgent string
+}
+
+// clientFrom returns the client IP (as the configured IP extractor decided) and
+// User-Agent of the request in ctx.
+func clientFrom(ctx context.Context) (ip, userAgent string) {
+	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		return ri.ip, ri.userAgent
+	}
+	return "", ""
 }
 
 type reqInfoKey struct{}
@@ -64,7 +75,7 @@ func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		req := c.Request()
-		ri := &reqInfo{id: req.Header.Get(HeaderRequestID)}
+		ri := &reqInfo{id: req.Header.Get(HeaderRequestID), ip: c.RealIP(), userAgent: req.UserAgent()}
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		}
@@ -82,7 +93,7 @@ func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", res.Status),
 			slog.Int64("bytes", res.Size),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("ip", c.RealIP()),
+			slog.String("ip", ri.ip),
 		)
 		return nil
 	}

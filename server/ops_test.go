@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"reflect"
@@ -150,8 +151,30 @@ func TestSpecServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(normalize(fromYAML), normalize(fromJSON)) {
-		t.Fatalf("/openapi.json is not the same document as openapi.yaml")
+		t.Fatalf("/openapi.json is not the same document as openapi.yaml:%s", docDiff("", normalize(fromYAML), normalize(fromJSON)))
 	}
+}
+
+// docDiff lists where two decoded documents differ.
+func docDiff(path string, a, b any) string {
+	if reflect.DeepEqual(a, b) {
+		return ""
+	}
+	am, ok1 := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if !ok1 || !ok2 {
+		return fmt.Sprintf("\n%s: %v != %v", path, a, b)
+	}
+	var out string
+	for k := range am {
+		out += docDiff(path+"/"+k, am[k], bm[k])
+	}
+	for k := range bm {
+		if _, ok := am[k]; !ok {
+			out += fmt.Sprintf("\n%s/%s: only in JSON", path, k)
+		}
+	}
+	return out
 }
 
 // normalize maps a decoded document to JSON's types, so YAML and JSON decodings

@@ -13,6 +13,12 @@ import (
 const (
 	CodeValidationFailed     = "VALIDATION_FAILED"
 	CodeMalformedJSON        = "MALFORMED_JSON"
+	CodeWeakPassword         = "WEAK_PASSWORD"
+	CodeEmailTaken           = "EMAIL_TAKEN"
+	CodeInvalidCredentials   = "INVALID_CREDENTIALS"
+	CodeInvalidRefreshToken  = "INVALID_REFRESH_TOKEN"
+	CodeRefreshTokenReused   = "REFRESH_TOKEN_REUSED"
+	CodeSessionNotFound      = "SESSION_NOT_FOUND"
 	CodeUnauthenticated      = "UNAUTHENTICATED"
 	CodeForbidden            = "FORBIDDEN"
 	CodeNotFound             = "NOT_FOUND"
@@ -28,6 +34,12 @@ const (
 var problemTitles = map[string]string{
 	CodeValidationFailed:     "Validation failed",
 	CodeMalformedJSON:        "Malformed JSON",
+	CodeWeakPassword:         "Password too weak",
+	CodeEmailTaken:           "Email address already registered",
+	CodeInvalidCredentials:   "Invalid credentials",
+	CodeInvalidRefreshToken:  "Invalid refresh token",
+	CodeRefreshTokenReused:   "Refresh token reused",
+	CodeSessionNotFound:      "Session not found",
 	CodeUnauthenticated:      "Authentication required",
 	CodeForbidden:            "Forbidden",
 	CodeNotFound:             "Not found",

@@ -5,18 +5,23 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
 )
 
 // Options is everything a Server needs. cmd/accounts builds it from the
@@ -34,6 +39,41 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed. Empty: the
 	// client IP is the direct peer.
 	TrustedProxies []netip.Prefix
+
+	// Tokens issues and verifies access tokens. Required.
+	Tokens *auth.Tokens
+	// Hasher hashes and verifies passwords. Required.
+	Hasher PasswordHasher
+	// CPU bounds CPU-heavy password work other than hashing (the strength
+	// estimate). Nil: a pool of one slot per CPU.
+	CPU *auth.Pool
+	// Revocations is the started set of revoked sessions. Required.
+	Revocations *Revocations
+	// Sessions sets session and refresh-token lifetimes.
+	Sessions SessionPolicy
+	// Rand is the source of refresh tokens. Nil: crypto/rand.
+	Rand io.Reader
+}
+
+// SessionPolicy sets how long sessions and their refresh tokens live.
+type SessionPolicy struct {
+	// Lifetime is a session's absolute lifetime, from login.
+	Lifetime time.Duration
+	// IdleTimeout ends a session not refreshed for this long.
+	IdleTimeout time.Duration
+	// ReuseLeeway lets a client that raced two refreshes of one token within
+	// this long get a second new pair instead of losing the session. 0: none.
+	ReuseLeeway time.Duration
+}
+
+// PasswordHasher is the password hashing handlers use. *auth.Hasher implements
+// it; tests wrap it to count the work done.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, encoded, password string) (auth.Verification, error)
+	// DummyHash is verified against when there is no user, so that an unknown
+	// address costs what a wrong password costs.
+	DummyHash() string
 }
 
 // Server implements api.StrictServerInterface.
@@ -43,6 +83,13 @@ type Server struct {
 	log         *slog.Logger
 	bodyLimit   int64
 	schemaCheck func(context.Context) error
+	tokens      *auth.Tokens
+	hasher      PasswordHasher
+	cpu         *auth.Pool
+	revocations *Revocations
+	sessions    SessionPolicy
+	rand        io.Reader
+	jwks        api.JWKS
 	draining    atomic.Bool
 	spec        specDocs
 	handler     http.Handler
@@ -61,6 +108,10 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: Options.BodyLimit must be positive")
 	case opts.SchemaCheck == nil:
 		return nil, errors.New("server: Options.SchemaCheck is required")
+	case opts.Tokens == nil || opts.Hasher == nil || opts.Revocations == nil:
+		return nil, errors.New("server: Options.Tokens, Hasher and Revocations are required")
+	case opts.Sessions.Lifetime <= 0 || opts.Sessions.IdleTimeout <= 0 || opts.Sessions.ReuseLeeway < 0:
+		return nil, errors.New("server: Options.Sessions needs positive lifetimes")
 	}
 	s := &Server{
 		pool:        opts.Pool,
@@ -68,8 +119,23 @@ func New(opts Options) (*Server, error) {
 		log:         opts.Logger,
 		bodyLimit:   opts.BodyLimit,
 		schemaCheck: opts.SchemaCheck,
+		tokens:      opts.Tokens,
+		hasher:      opts.Hasher,
+		cpu:         opts.CPU,
+		revocations: opts.Revocations,
+		sessions:    opts.Sessions,
+		rand:        opts.Rand,
+	}
+	if s.cpu == nil {
+		s.cpu = auth.NewPool(runtime.GOMAXPROCS(0))
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
 	}
 	var err error
+	if s.jwks, err = publicJWKS(opts.Tokens.Keys()); err != nil {
+		return nil, err
+	}
 	if s.spec, err = loadSpecDocs(); err != nil {
 		return nil, err
 	}

@@ -64,7 +64,9 @@ prepare_dirs() {
 	else
 		mkdir -p "$base"
 	fi
-	chmod 700 "$(readlink -f "$base")"
+	# The data directory inside is 0700 (initdb sees to it); the socket directory
+	# beside it must be reachable by any local user that connects.
+	chmod 755 "$(readlink -f "$base")"
 }
 
 sockdir() {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meridianhq/accounts/server/auth"
 )
 
 // config is the whole configuration of the service. It comes only from flags and
@@ -39,6 +41,19 @@ type config struct {
 	DBHealthCheckPeriod time.Duration
 	DBConnectTimeout    time.Duration
 	DBStatementTimeout  time.Duration
+
+	SigningKeys     string
+	DevMode         bool
+	Issuer          string
+	Audience        string
+	AccessTokenTTL  time.Duration
+	TokenLeeway     time.Duration
+	TokenCacheSize  int
+	SessionLifetime time.Duration
+	SessionIdle     time.Duration
+	ReuseLeeway     time.Duration
+	Argon2          auth.Argon2Params
+	HashConcurrency int
 }
 
 // setting is one configuration item: an environment variable, the flag that
@@ -71,7 +86,9 @@ var settings = []setting{
 	{"ACCOUNTS_SHUTDOWN_DRAIN", "shutdown-drain", "10s", "then wait this long for in-flight requests before closing them",
 		func(c *config, v string) error { return parseDuration(&c.ShutdownDrain, v, 0, 10*time.Minute) }},
 	{"ACCOUNTS_HTTP_READ_HEADER_TIMEOUT", "http-read-header-timeout", "5s", "time to read request headers",
-		func(c *config, v string) error { return parseDuration(&c.ReadHeaderTimeout, v, time.Millisecond, time.Hour) }},
+		func(c *config, v string) error {
+			return parseDuration(&c.ReadHeaderTimeout, v, time.Millisecond, time.Hour)
+		}},
 	{"ACCOUNTS_HTTP_READ_TIMEOUT", "http-read-timeout", "15s", "time to read a whole request, body included",
 		func(c *config, v string) error { return parseDuration(&c.ReadTimeout, v, time.Millisecond, time.Hour) }},
 	{"ACCOUNTS_HTTP_WRITE_TIMEOUT", "http-write-timeout", "30s", "time to write a response",
@@ -85,15 +102,55 @@ var settings = []setting{
 	{"ACCOUNTS_DB_MIN_CONNS", "db-min-conns", "0", "database connections kept open when idle",
 		func(c *config, v string) error { return parseInt(&c.DBMinConns, v, 0, 1000) }},
 	{"ACCOUNTS_DB_MAX_CONN_LIFETIME", "db-max-conn-lifetime", "30m", "a database connection is closed after this long",
-		func(c *config, v string) error { return parseDuration(&c.DBMaxConnLifetime, v, time.Second, 24*time.Hour) }},
+		func(c *config, v string) error {
+			return parseDuration(&c.DBMaxConnLifetime, v, time.Second, 24*time.Hour)
+		}},
 	{"ACCOUNTS_DB_MAX_CONN_IDLE_TIME", "db-max-conn-idle-time", "5m", "an idle database connection is closed after this long",
-		func(c *config, v string) error { return parseDuration(&c.DBMaxConnIdleTime, v, time.Second, 24*time.Hour) }},
+		func(c *config, v string) error {
+			return parseDuration(&c.DBMaxConnIdleTime, v, time.Second, 24*time.Hour)
+		}},
 	{"ACCOUNTS_DB_HEALTH_CHECK_PERIOD", "db-health-check-period", "1m", "how often idle database connections are checked",
-		func(c *config, v string) error { return parseDuration(&c.DBHealthCheckPeriod, v, time.Second, time.Hour) }},
+		func(c *config, v string) error {
+			return parseDuration(&c.DBHealthCheckPeriod, v, time.Second, time.Hour)
+		}},
 	{"ACCOUNTS_DB_CONNECT_TIMEOUT", "db-connect-timeout", "5s", "time to open a database connection",
-		func(c *config, v string) error { return parseDuration(&c.DBConnectTimeout, v, 100*time.Millisecond, time.Minute) }},
+		func(c *config, v string) error {
+			return parseDuration(&c.DBConnectTimeout, v, 100*time.Millisecond, time.Minute)
+		}},
 	{"ACCOUNTS_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "5s", "server-side limit on any one statement",
-		func(c *config, v string) error { return parseDuration(&c.DBStatementTimeout, v, 100*time.Millisecond, time.Hour) }},
+		func(c *config, v string) error {
+			return parseDuration(&c.DBStatementTimeout, v, 100*time.Millisecond, time.Hour)
+		}},
+	{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM file of Ed25519 keys: the first private key signs, all verify (see `accounts keys generate`)",
+		func(c *config, v string) error { c.SigningKeys = v; return nil }},
+	{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)",
+		func(c *config, v string) error { return parseBool(&c.DevMode, v) }},
+	{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens",
+		func(c *config, v string) error { return parseNonEmpty(&c.Issuer, v) }},
+	{"ACCOUNTS_AUDIENCE", "audience", "accounts", "the aud claim of access tokens",
+		func(c *config, v string) error { return parseNonEmpty(&c.Audience, v) }},
+	{"ACCOUNTS_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "lifetime of an access token",
+		func(c *config, v string) error { return parseDuration(&c.AccessTokenTTL, v, time.Minute, 24*time.Hour) }},
+	{"ACCOUNTS_TOKEN_LEEWAY", "token-leeway", "30s", "clock skew allowed when checking exp, nbf and iat",
+		func(c *config, v string) error { return parseDuration(&c.TokenLeeway, v, 0, 5*time.Minute) }},
+	{"ACCOUNTS_TOKEN_CACHE_SIZE", "token-cache-size", "100000", "verified access tokens kept in memory (0 disables the cache)",
+		func(c *config, v string) error { return parseInt(&c.TokenCacheSize, v, 0, 10_000_000) }},
+	{"ACCOUNTS_SESSION_LIFETIME", "session-lifetime", "720h", "absolute lifetime of a session (and its refresh tokens), from login",
+		func(c *config, v string) error {
+			return parseDuration(&c.SessionLifetime, v, time.Minute, 8760*time.Hour)
+		}},
+	{"ACCOUNTS_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "168h", "a session not refreshed for this long ends",
+		func(c *config, v string) error { return parseDuration(&c.SessionIdle, v, time.Minute, 8760*time.Hour) }},
+	{"ACCOUNTS_REFRESH_REUSE_LEEWAY", "refresh-reuse-leeway", "0s", "a refresh token used again within this long gives a new pair instead of ending the session",
+		func(c *config, v string) error { return parseDuration(&c.ReuseLeeway, v, 0, time.Minute) }},
+	{"ACCOUNTS_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory cost of new password hashes, KiB",
+		func(c *config, v string) error { return parseInt(&c.Argon2.MemoryKiB, v, 1024, 1<<20) }},
+	{"ACCOUNTS_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id time cost of new password hashes",
+		func(c *config, v string) error { return parseInt(&c.Argon2.Iterations, v, 1, 20) }},
+	{"ACCOUNTS_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes of new password hashes",
+		func(c *config, v string) error { return parseInt(&c.Argon2.Parallelism, v, 1, 16) }},
+	{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU",
+		func(c *config, v string) error { return parseInt(&c.HashConcurrency, v, 0, 256) }},
 }
 
 // usageError is a bad command line or configuration: exit status 2.
@@ -124,7 +181,12 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			}
 			return c, usageErrorf("%s=%q: %v", st.env, v, err)
 		}
-		fs.Func(st.flag, st.usage+" (env "+st.env+")", func(v string) error { return st.set(&c, v) })
+		set := func(v string) error { return st.set(&c, v) }
+		if st.def == "true" || st.def == "false" {
+			fs.BoolFunc(st.flag, st.usage+" (env "+st.env+")", set) // -flag alone means true
+		} else {
+			fs.Func(st.flag, st.usage+" (env "+st.env+")", set)
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -137,6 +199,9 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 	}
 	if c.DatabaseURL == "" {
 		return c, usageErrorf("DATABASE_URL is required (a postgres:// URL)")
+	}
+	if c.SessionIdle > c.SessionLifetime {
+		return c, usageErrorf("ACCOUNTS_SESSION_IDLE_TIMEOUT=%s is longer than ACCOUNTS_SESSION_LIFETIME=%s", c.SessionIdle, c.SessionLifetime)
 	}
 	if c.DBMinConns > c.DBMaxConns {
 		return c, usageErrorf("ACCOUNTS_DB_MIN_CONNS=%d is more than ACCOUNTS_DB_MAX_CONNS=%d", c.DBMinConns, c.DBMaxConns)
@@ -190,6 +255,14 @@ func splitHostPort(v string) (string, string, error) {
 	return v[:i], v[i+1:], nil
 }
 
+func parseNonEmpty(dst *string, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	*dst = v
+	return nil
+}
+
 func parseBool(dst *bool, v string) error {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
@@ -199,9 +272,9 @@ func parseBool(dst *bool, v string) error {
 	return nil
 }
 
-func parseInt[T int | int32 | int64](dst *T, v string, lo, hi T) error {
+func parseInt[T int | int32 | int64 | uint8 | uint32](dst *T, v string, lo, hi T) error {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || T(n) < lo || T(n) > hi {
+	if err != nil || n < int64(lo) || n > int64(hi) {
 		return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
 	}
 	*dst = T(n)

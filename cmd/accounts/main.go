@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = serve(ctx, rest, getenv, stderr)
 	case "migrate":
 		err = migrate(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		err = keys(rest, stdout, stderr)
 	case "version":
 		_, err = fmt.Fprintln(stdout, "accounts", version)
 	case "help", "-h", "--help":
@@ -66,6 +68,7 @@ const usage = `accounts: user accounts and authentication.
 Commands:
   serve                  run the service (the default)
   migrate up|down|status apply, roll back one, or list the schema migrations
+  keys generate --out F  write a new Ed25519 signing key (--add: rotate it into F)
   version                print the version
 
 Configuration comes from the environment and flags; run a command with -h to

@@ -54,6 +54,13 @@ func TestConfigErrors(t *testing.T) {
 		{"UnknownFlag", map[string]string{"DATABASE_URL": db}, []string{"serve", "-frobnicate"}, "frobnicate"},
 		{"UnknownCommand", nil, []string{"frobnicate"}, "frobnicate"},
 		{"MigrateWithoutAction", map[string]string{"DATABASE_URL": db}, []string{"migrate"}, "migrate up|down|status"},
+		{"NoSigningKeys", map[string]string{"DATABASE_URL": db}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
+		{"MissingKeyFile", map[string]string{"DATABASE_URL": db, "ACCOUNTS_SIGNING_KEYS": "/nonexistent/keys.json"}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
+		{"BadTTL", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ACCESS_TOKEN_TTL": "1s"}, nil, "ACCOUNTS_ACCESS_TOKEN_TTL"},
+		{"IdleOverLifetime", map[string]string{"DATABASE_URL": db, "ACCOUNTS_SESSION_LIFETIME": "1h", "ACCOUNTS_SESSION_IDLE_TIMEOUT": "2h"}, nil, "ACCOUNTS_SESSION_IDLE_TIMEOUT"},
+		{"EmptyIssuer", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ISSUER": " "}, nil, "ACCOUNTS_ISSUER"},
+		{"Argon2TooSmall", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ARGON2_MEMORY_KIB": "8"}, nil, "ACCOUNTS_ARGON2_MEMORY_KIB"},
+		{"KeysWithoutOut", nil, []string{"keys", "generate"}, "--out"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +139,7 @@ func mustMigrations(t *testing.T) []string {
 
 func TestServeRefusesSchemaBehind(t *testing.T) {
 	t.Parallel()
-	vars := map[string]string{"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0"}
+	vars := map[string]string{"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0", "ACCOUNTS_DEV_MODE": "true"}
 	code, _, stderr := runCmd(t, context.Background(), vars, "serve")
 	if code != 1 || !strings.Contains(stderr, "needs") || !strings.Contains(stderr, "ACCOUNTS_MIGRATE_ON_START") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -142,7 +149,7 @@ func TestServeRefusesSchemaBehind(t *testing.T) {
 func TestServeMigratesServesAndStops(t *testing.T) {
 	t.Parallel()
 	vars := map[string]string{
-		"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0",
+		"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0", "ACCOUNTS_DEV_MODE": "true",
 		"ACCOUNTS_MIGRATE_ON_START": "true", "ACCOUNTS_SHUTDOWN_DRAIN": "2s",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -151,6 +158,7 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve"}, env(vars), strings.NewReader(""), io.Discard, logs) }()
 	addr := logs.waitFor(t, "listening", "addr")
+	logs.waitFor(t, "development mode: signing with an ephemeral key; tokens die with this process. Set ACCOUNTS_SIGNING_KEYS in production.", "level")
 	for _, path := range []string{"/healthz", "/readyz"} {
 		res, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -205,7 +213,14 @@ func (w *logWatcher) Write(p []byte) (int, error) {
 // waitFor returns field of the first line whose msg is msg.
 func (w *logWatcher) waitFor(t *testing.T, msg, field string) string {
 	t.Helper()
+	return w.waitForUnless(t, msg, field, nil)
+}
+
+// waitForUnless is waitFor that gives up as soon as stop is closed.
+func (w *logWatcher) waitForUnless(t *testing.T, msg, field string, stop <-chan struct{}) string {
+	t.Helper()
 	deadline := time.After(30 * time.Second)
+	stopped := false
 	for {
 		w.mu.Lock()
 		for _, l := range w.lines {
@@ -217,10 +232,15 @@ func (w *logWatcher) waitFor(t *testing.T, msg, field string) string {
 		}
 		text := w.buf.String()
 		w.mu.Unlock()
+		if stopped {
+			t.Fatalf("the process ended before logging %q; output:\n%s", msg, text)
+		}
 		select {
 		case <-w.added:
+		case <-stop:
+			stopped, stop = true, nil // look once more: the line may have come just before the end
 		case <-deadline:
-			t.Fatalf("no %q log line; logs:\n%s", msg, text)
+			t.Fatalf("no %q log line; output:\n%s", msg, text)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/auth"
 )
 
 // serve runs the service until ctx is cancelled (SIGINT or SIGTERM), then shuts
@@ -23,6 +27,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	keys, err := loadKeys(cfg, log)
+	if err != nil {
+		return err
+	}
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
@@ -36,13 +44,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := m.ensureCurrent(ctx, cfg.MigrateOnStart, log); err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{
-		Pool:           pool,
-		Logger:         log,
-		BodyLimit:      cfg.BodyLimit,
-		SchemaCheck:    m.check,
-		TrustedProxies: cfg.TrustedProxies,
-	})
+	opts, err := serverOptions(cfg, keys, pool, log)
+	if err != nil {
+		return err
+	}
+	opts.SchemaCheck = m.check
+	// Revocations outlive the signal: draining requests still need them.
+	revCtx, stopRevocations := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRevocations()
+	if err := opts.Revocations.Start(revCtx); err != nil {
+		return err
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
@@ -87,6 +100,34 @@ func shutdown(hs *http.Server, srv *server.Server, served <-chan error, cfg conf
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serverOptions builds the token, password and session machinery from cfg.
+func serverOptions(cfg config, keys *auth.KeySet, pool *pgxpool.Pool, log *slog.Logger) (server.Options, error) {
+	tokens, err := auth.NewTokens(keys, auth.TokenOptions{
+		Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTokenTTL,
+		Leeway: cfg.TokenLeeway, CacheSize: cfg.TokenCacheSize, Now: time.Now,
+	})
+	if err != nil {
+		return server.Options{}, err
+	}
+	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashConcurrency, rand.Reader)
+	if err != nil {
+		return server.Options{}, usageErrorf("ACCOUNTS_ARGON2_*: %v", err)
+	}
+	return server.Options{
+		Pool:           pool,
+		Logger:         log,
+		BodyLimit:      cfg.BodyLimit,
+		TrustedProxies: cfg.TrustedProxies,
+		Tokens:         tokens,
+		Hasher:         hasher,
+		CPU:            hasher.Pool(),
+		Revocations:    server.NewRevocations(pool, cfg.AccessTokenTTL+cfg.TokenLeeway, log),
+		Sessions: server.SessionPolicy{
+			Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle, ReuseLeeway: cfg.ReuseLeeway,
+		},
+	}, nil
 }
 
 // newLogger logs JSON lines to w.

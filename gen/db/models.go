@@ -101,3 +101,14 @@ type User struct {
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
 }
+
+type UserProfile struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	Role      UserRole
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}

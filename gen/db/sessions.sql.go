@@ -28,42 +28,36 @@ func (q *Queries) CreateRefreshToken(ctx context.Context, arg CreateRefreshToken
 	return err
 }
 
-const createSession = `-- name: CreateSession :one
+const createSession = `-- name: CreateSession :exec
 INSERT INTO sessions (id, user_id, expires_at, user_agent, ip)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, created_at
+VALUES ($1, $2, now() + make_interval(secs => $3::float8), $4, $5)
 `
 
 type CreateSessionParams struct {
-	ID        uuid.UUID
-	UserID    uuid.UUID
-	ExpiresAt time.Time
-	UserAgent string
-	Ip        *netip.Addr
+	ID              uuid.UUID
+	UserID          uuid.UUID
+	LifetimeSeconds float64
+	UserAgent       string
+	Ip              *netip.Addr
 }
 
-type CreateSessionRow struct {
-	ID        uuid.UUID
-	CreatedAt time.Time
-}
-
-func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (CreateSessionRow, error) {
-	row := q.db.QueryRow(ctx, createSession,
+// The absolute lifetime runs on the database's clock, like every other session time.
+func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) error {
+	_, err := q.db.Exec(ctx, createSession,
 		arg.ID,
 		arg.UserID,
-		arg.ExpiresAt,
+		arg.LifetimeSeconds,
 		arg.UserAgent,
 		arg.Ip,
 	)
-	var i CreateSessionRow
-	err := row.Scan(&i.ID, &i.CreatedAt)
-	return i, err
+	return err
 }
 
 const getRefreshTokenForUpdate = `-- name: GetRefreshTokenForUpdate :one
-SELECT rt.token_hash, rt.used_at,
+SELECT rt.used_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
-       u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted
+       u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
+       now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id
 JOIN users u ON u.id = s.user_id
@@ -72,7 +66,6 @@ FOR UPDATE OF rt
 `
 
 type GetRefreshTokenForUpdateRow struct {
-	TokenHash   []byte
 	UsedAt      *time.Time
 	SessionID   uuid.UUID
 	UserID      uuid.UUID
@@ -81,6 +74,7 @@ type GetRefreshTokenForUpdateRow struct {
 	RevokedAt   *time.Time
 	Role        UserRole
 	UserDeleted bool
+	Now         time.Time
 }
 
 // Locks the token row, so that concurrent refreshes of one token serialize: the
@@ -90,7 +84,6 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 	row := q.db.QueryRow(ctx, getRefreshTokenForUpdate, tokenHash)
 	var i GetRefreshTokenForUpdateRow
 	err := row.Scan(
-		&i.TokenHash,
 		&i.UsedAt,
 		&i.SessionID,
 		&i.UserID,
@@ -99,6 +92,7 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 		&i.RevokedAt,
 		&i.Role,
 		&i.UserDeleted,
+		&i.Now,
 	)
 	return i, err
 }
@@ -218,12 +212,31 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (i
 	return result.RowsAffected(), nil
 }
 
-const revokeUserSessions = `-- name: RevokeUserSessions :execrows
+const revokeSessionByID = `-- name: RevokeSessionByID :exec
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = $1::text
+WHERE id = $2 AND revoked_at IS NULL
+`
+
+type RevokeSessionByIDParams struct {
+	Reason string
+	ID     uuid.UUID
+}
+
+// Revokes a session whatever its owner: refresh-token reuse ends the session the
+// token belongs to.
+func (q *Queries) RevokeSessionByID(ctx context.Context, arg RevokeSessionByIDParams) error {
+	_, err := q.db.Exec(ctx, revokeSessionByID, arg.Reason, arg.ID)
+	return err
+}
+
+const revokeUserSessions = `-- name: RevokeUserSessions :many
 UPDATE sessions
 SET revoked_at = now(), revoke_reason = $1::text
 WHERE user_id = $2
   AND revoked_at IS NULL
   AND ($3::uuid IS NULL OR id <> $3::uuid)
+RETURNING id
 `
 
 type RevokeUserSessionsParams struct {
@@ -232,13 +245,26 @@ type RevokeUserSessionsParams struct {
 	KeepID *uuid.UUID
 }
 
-// Revokes every live session of a user, except @keep_id when it is given.
-func (q *Queries) RevokeUserSessions(ctx context.Context, arg RevokeUserSessionsParams) (int64, error) {
-	result, err := q.db.Exec(ctx, revokeUserSessions, arg.Reason, arg.UserID, arg.KeepID)
+// Revokes every live session of a user, except @keep_id when it is given, and
+// returns the ids it revoked.
+func (q *Queries) RevokeUserSessions(ctx context.Context, arg RevokeUserSessionsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, revokeUserSessions, arg.Reason, arg.UserID, arg.KeepID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const touchSession = `-- name: TouchSession :exec

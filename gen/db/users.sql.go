@@ -15,7 +15,7 @@ import (
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, name, role, password_hash)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, email, name, role, version, created_at, updated_at
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at
 `
 
 type CreateUserParams struct {
@@ -34,6 +34,7 @@ type CreateUserRow struct {
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	DeletedAt *time.Time
 }
 
 // Uniqueness of the address among live users comes from users_email_live_key:
@@ -55,6 +56,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }
@@ -71,8 +73,8 @@ type GetCredentialsByEmailRow struct {
 	PasswordHash string
 }
 
-// The login query. With GetPasswordHashByID, the only readers of password_hash. Deleted users are not
-// found, so they take the same path as an unknown address.
+// The login query. With GetPasswordHashByID, the only readers of password_hash.
+// Deleted users are not found, so they take the same path as an unknown address.
 func (q *Queries) GetCredentialsByEmail(ctx context.Context, email string) (GetCredentialsByEmailRow, error) {
 	row := q.db.QueryRow(ctx, getCredentialsByEmail, email)
 	var i GetCredentialsByEmailRow
@@ -94,25 +96,14 @@ func (q *Queries) GetPasswordHashByID(ctx context.Context, id uuid.UUID) (string
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, name, role, version, created_at, updated_at
-FROM users
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 `
 
-type GetUserByIDRow struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
 // Live users only: a soft-deleted user is not found.
-func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (GetUserByIDRow, error) {
+func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (UserProfile, error) {
 	row := q.db.QueryRow(ctx, getUserByID, id)
-	var i GetUserByIDRow
+	var i UserProfile
 	err := row.Scan(
 		&i.ID,
 		&i.Email,
@@ -121,6 +112,7 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (GetUserByIDRow
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }

@@ -1,0 +1,42 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Role is what a user may do.
+type Role string
+
+// The roles.
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// Principal is the authenticated caller, as its access token says.
+type Principal struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	Role      Role
+	// ExpiresAt is the token's exp.
+	ExpiresAt time.Time
+}
+
+// IsAdmin reports whether the caller is an admin.
+func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal in ctx, if any.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}

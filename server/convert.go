@@ -1,0 +1,37 @@
+package server
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/gen/db"
+)
+
+// toUser maps a user profile to the API's User. Every query that returns a user
+// returns the columns of user_profiles, so its row converts to db.UserProfile.
+func toUser(u db.UserProfile) api.User {
+	return api.User{
+		Id:        u.ID,
+		Email:     u.Email,
+		Name:      u.Name,
+		Role:      api.Role(u.Role),
+		CreatedAt: u.CreatedAt,
+		UpdatedAt: u.UpdatedAt,
+	}
+}
+
+// toSession maps a live session; current marks the caller's own.
+func toSession(s db.ListLiveSessionsByUserRow, current uuid.UUID) api.Session {
+	out := api.Session{
+		Id:         s.ID,
+		CreatedAt:  s.CreatedAt,
+		LastUsedAt: s.LastUsedAt,
+		UserAgent:  s.UserAgent,
+		Current:    s.ID == current,
+	}
+	if s.Ip != nil {
+		ip := s.Ip.String()
+		out.Ip = &ip
+	}
+	return out
+}

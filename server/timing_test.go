@@ -1,0 +1,114 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/meridianhq/accounts/gen/client"
+	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/auth"
+)
+
+// countingHasher counts the password verifications a login performs, and which
+// of them ran against the dummy hash.
+type countingHasher struct {
+	server.PasswordHasher
+	verifies, dummies atomic.Int64
+	encoded           atomic.Value // the last hash verified against
+}
+
+func (h *countingHasher) Verify(ctx context.Context, encoded, password string) (auth.Verification, error) {
+	h.verifies.Add(1)
+	if encoded == h.DummyHash() {
+		h.dummies.Add(1)
+	}
+	h.encoded.Store(encoded)
+	return h.PasswordHasher.Verify(ctx, encoded, password)
+}
+
+// loginPaths sets up the three ways a login fails plus a success, on e.
+func loginPaths(t testing.TB, e *env) map[string]client.LoginRequest {
+	u := e.newUser(t)
+	gone := e.newUser(t)
+	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE id = $1", gone.Id)
+	return map[string]client.LoginRequest{
+		"UnknownEmail":  {Email: "nobody-" + strings.ToLower(rand.Text()) + "@example.com", Password: strongPassword},
+		"DeletedUser":   {Email: gone.Email, Password: gone.password},
+		"WrongPassword": {Email: u.Email, Password: strongPassword + "!"},
+		"Success":       {Email: u.Email, Password: u.password},
+	}
+}
+
+// TestLoginVerifiesOnceOnEveryPath is the structural proof that login timing
+// does not tell whether an address has an account: each failure path runs
+// exactly one full verification with the current parameters, against the dummy
+// hash when there is no (live) user.
+func TestLoginVerifiesOnceOnEveryPath(t *testing.T) {
+	t.Parallel()
+	var h *countingHasher
+	e := newEnv(t, func(o *server.Options) {
+		h = &countingHasher{PasswordHasher: o.Hasher}
+		o.Hasher = h
+	})
+	paths := loginPaths(t, e)
+	tests := []struct {
+		path    string
+		status  int
+		dummies int64
+	}{
+		{"UnknownEmail", 401, 1},
+		{"DeletedUser", 401, 1},
+		{"WrongPassword", 401, 0},
+		{"Success", 200, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			h.verifies.Store(0)
+			h.dummies.Store(0)
+			res, err := e.client.LoginWithResponse(context.Background(), paths[tc.path])
+			if err != nil || res.StatusCode() != tc.status {
+				t.Fatalf("got %v %d %s", err, res.StatusCode(), res.Body)
+			}
+			if got := h.verifies.Load(); got != 1 {
+				t.Fatalf("%d verifications, want exactly 1", got)
+			}
+			if got := h.dummies.Load(); got != tc.dummies {
+				t.Fatalf("%d verifications against the dummy hash, want %d", got, tc.dummies)
+			}
+			if enc, _ := h.encoded.Load().(string); !strings.HasPrefix(enc, "$argon2id$v=19$m=64,t=1,p=1$") {
+				t.Fatalf("verified against %q, not a hash of the current parameters", enc)
+			}
+		})
+	}
+}
+
+// BenchmarkLoginPaths times each login path at OWASP's argon2id cost and reports
+// the median, which should agree within 20% across the failure paths.
+func BenchmarkLoginPaths(b *testing.B) {
+	hasher, err := auth.NewHasher(auth.OWASPArgon2, 0, rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, func(o *server.Options) { o.Hasher = hasher })
+	paths := loginPaths(b, e)
+	for _, name := range []string{"UnknownEmail", "DeletedUser", "WrongPassword", "Success"} {
+		b.Run(name, func(b *testing.B) {
+			var took []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				res, err := e.client.LoginWithResponse(context.Background(), paths[name])
+				took = append(took, time.Since(start))
+				if err != nil || (res.StatusCode() != 200 && res.StatusCode() != 401) {
+					b.Fatalf("%v %v", err, res)
+				}
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+		})
+	}
+}
