@@ -28,3 +28,125 @@ WHERE id = @id AND deleted_at IS NULL;
 UPDATE users
 SET password_hash = @new_hash
 WHERE id = @id AND password_hash = @old_hash AND deleted_at IS NULL;
+
+-- name: GetUserForUpdate :one
+-- A live user, its row locked for the rest of the transaction.
+SELECT * FROM user_profiles
+WHERE id = @id AND deleted_at IS NULL
+FOR UPDATE;
+
+-- name: UserExists :one
+-- Whether the id names any user, live or deleted.
+SELECT EXISTS (SELECT 1 FROM users WHERE id = @id);
+
+-- name: LockAdminChanges :exec
+-- Serialises the transactions that may remove an admin (demotion, deletion), so
+-- that two of them cannot each leave the other as the last admin. Taken before
+-- any row lock, it cannot deadlock with them.
+SELECT pg_advisory_xact_lock(hashtextextended('accounts.admins', 0));
+
+-- name: CountLiveAdmins :one
+SELECT count(*) FROM users
+WHERE role = 'admin' AND deleted_at IS NULL;
+
+-- name: UpdateUser :one
+-- A merge patch: a null argument leaves its column as it is. Every update moves
+-- the version (and so the ETag) and updated_at. Uniqueness of a new address
+-- comes from users_email_live_key.
+UPDATE users
+SET name       = coalesce(sqlc.narg(name), name),
+    email      = coalesce(sqlc.narg(email), email),
+    role       = coalesce(sqlc.narg(role)::user_role, role),
+    version    = version + 1,
+    updated_at = now()
+WHERE id = @id AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
+
+-- name: SetPasswordHash :execrows
+-- A password change is a change of the account: version and updated_at move.
+UPDATE users
+SET password_hash = @password_hash,
+    version       = version + 1,
+    updated_at    = now()
+WHERE id = @id AND deleted_at IS NULL;
+
+-- name: SoftDeleteUser :execrows
+-- The row stays for audit; the address is free again (users_email_live_key
+-- covers live users only).
+UPDATE users
+SET deleted_at = now(),
+    version    = version + 1,
+    updated_at = now()
+WHERE id = @id AND deleted_at IS NULL;
+
+-- name: RestoreUser :one
+-- Fails with a unique violation of users_email_live_key when a live user has
+-- taken the address meanwhile.
+UPDATE users
+SET deleted_at = NULL,
+    version    = version + 1,
+    updated_at = now()
+WHERE id = @id AND deleted_at IS NOT NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
+
+-- name: ListUsersNewestFirst :many
+-- A page of users by keyset over (created_at, id), newest first. Every filter is
+-- optional (null: no filter); @deleted picks live or deleted users; the after_*
+-- pair is the last row of the previous page. The filters fold into a custom plan
+-- (their arguments are constants at plan time), so each combination uses its
+-- index: see 0001_users.sql and TestEveryListingUsesItsIndex. Prefix search has
+-- its own queries below.
+SELECT * FROM user_profiles
+WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+  AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+  AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
+
+-- name: ListUsersOldestFirst :many
+-- ListUsersNewestFirst in the other direction.
+SELECT * FROM user_profiles
+WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+  AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+  AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at ASC, id ASC
+LIMIT @page_size;
+
+-- name: ListUsersByPrefixNewestFirst :many
+-- ListUsersNewestFirst for the users whose address or name starts with @pattern
+-- (a LIKE prefix pattern, already escaped). The matches are found first through
+-- the two prefix indexes, then ordered: the planner cannot estimate a prefix
+-- below about 1% of the table, and would otherwise walk created_at filtering
+-- every row, the whole table for a rare prefix. The cost follows the number of
+-- matches, never the depth of the page.
+WITH matches AS MATERIALIZED (
+    SELECT * FROM user_profiles
+    WHERE (lower(email) LIKE lower(@pattern::text) OR lower(name) LIKE lower(@pattern::text))
+      AND (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+      AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+      AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+)
+SELECT * FROM matches
+WHERE sqlc.narg(after_created_at)::timestamptz IS NULL
+   OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
+
+-- name: ListUsersByPrefixOldestFirst :many
+-- ListUsersByPrefixNewestFirst in the other direction.
+WITH matches AS MATERIALIZED (
+    SELECT * FROM user_profiles
+    WHERE (lower(email) LIKE lower(@pattern::text) OR lower(name) LIKE lower(@pattern::text))
+      AND (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+      AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+      AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+)
+SELECT * FROM matches
+WHERE sqlc.narg(after_created_at)::timestamptz IS NULL
+   OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid)
+ORDER BY created_at ASC, id ASC
+LIMIT @page_size;

@@ -11,22 +11,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/api"
-	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
 )
 
 // Register creates an account with the user role.
 func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
-	in, bad, err := s.checkNewUser(ctx, req.Body.Email, req.Body.Name, req.Body.Password)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
+	u, err := s.users.Create(ctx, NewUser{Email: req.Body.Email, Name: req.Body.Name, Password: req.Body.Password, Role: auth.RoleUser})
+	if p, ok := badRequest(ctx, err); ok {
+		return api.Register400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p)}, nil
 	}
-	if bad != nil {
-		return api.Register400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(*bad)}, nil
-	}
-	u, err := s.createUser(ctx, in, db.UserRoleUser)
-	if isUniqueViolation(err, constraintEmailTaken) {
-		return api.Register409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(emailTaken(ctx))}, nil
+	if errors.Is(err, ErrEmailTaken) {
+		return api.Register409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: emailTaken(ctx)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
@@ -44,8 +39,7 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
 	email, err := auth.NormalizeEmail(req.Body.Email)
 	if err != nil {
-		p := newProblem(ctx, http.StatusBadRequest, CodeValidationFailed, "The request has invalid fields.", fieldError("email", err.Error()))
-		return api.Login400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p)}, nil
+		return api.Login400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalid(ctx, fieldError("email", err.Error()))}, nil
 	}
 	cred, err := s.q.GetCredentialsByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -112,8 +106,8 @@ func (s *Server) rehash(ctx context.Context, old, password string) (*passwordReh
 }
 
 // emailTaken is the 409 for an address that a live account already has.
-func emailTaken(ctx context.Context) api.Problem {
-	return newProblem(ctx, http.StatusConflict, CodeEmailTaken, "An account with this email address already exists.",
+func emailTaken(ctx context.Context) api.ConflictApplicationProblemPlusJSONResponse {
+	return conflict(ctx, CodeEmailTaken, "An account with this email address already exists.",
 		fieldError("email", "is already registered"))
 }
 

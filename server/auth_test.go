@@ -160,7 +160,10 @@ func TestLogin(t *testing.T) {
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
 			res, err := e.client.LoginWithResponse(context.Background(), client.LoginRequest{Email: f.email, Password: f.password},
-				func(_ context.Context, r *http.Request) error { r.Header.Set(server.HeaderRequestID, "same-id"); return nil })
+				func(_ context.Context, r *http.Request) error {
+					r.Header.Set(server.HeaderRequestID, "same-id")
+					return nil
+				})
 			if err != nil {
 				t.Fatal(err)
 			}

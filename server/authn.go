@@ -8,7 +8,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
-	echomw "github.com/oapi-codegen/echo-middleware"
 
 	"github.com/meridianhq/accounts/server/auth"
 )
@@ -32,8 +31,8 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if in.SecuritySchemeName != bearerScheme {
 		return errors.New("unknown security scheme " + in.SecuritySchemeName)
 	}
-	c := echomw.GetEchoContext(ctx)
-	if c == nil {
+	c, ok := ctx.Value(echoContextKey{}).(echo.Context)
+	if !ok {
 		return errors.New("authenticate: no echo context")
 	}
 	token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
@@ -44,8 +43,11 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if err != nil || s.revocations.Revoked(p.SessionID) {
 		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "unauthenticated", Internal: errBadToken}
 	}
+	// Update the request in place: the validator goes on with this same
+	// *http.Request and leaves the validated body on it, which the strict
+	// handler binds. A new request (c.SetRequest) would lose that body.
 	req := c.Request()
-	c.SetRequest(req.WithContext(auth.WithPrincipal(req.Context(), p)))
+	*req = *req.WithContext(auth.WithPrincipal(req.Context(), p))
 	return nil
 }
 

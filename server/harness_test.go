@@ -56,7 +56,7 @@ var (
 // newEnv starts a service on a fresh database. Options can be adjusted by mods.
 func newEnv(t testing.TB, mods ...func(*server.Options)) *env {
 	t.Helper()
-	pool, dbURL := testdb.NewPool(t)
+	pool, dbURL := testdb.NewPool(t, server.ConfigurePool)
 	return newEnvOn(t, pool, dbURL, mods...)
 }
 
@@ -281,5 +281,5 @@ func (b *syncBuffer) String() string {
 // newEnvDB returns a fresh database without starting a service on it.
 func newEnvDB(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
-	return testdb.NewPool(t)
+	return testdb.NewPool(t, server.ConfigurePool)
 }

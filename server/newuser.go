@@ -4,26 +4,88 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"runtime"
+	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
 )
 
-// newUser is a checked request to create a user.
-type newUser struct {
-	email, name, password string
+// NewUser is a request to create a user, as the caller sent it.
+type NewUser struct {
+	Email, Name, Password string
+	Role                  auth.Role
 }
 
-// checkNewUser applies the rules the schema cannot express: a plain address, a
-// name without control characters, and the password policy. It returns the
-// normalised input, or the 400 problem to answer: VALIDATION_FAILED naming every
-// bad field, or else WEAK_PASSWORD. An error means the check could not run.
-func (s *Server) checkNewUser(ctx context.Context, email, name, password string) (newUser, *api.Problem, error) {
-	var fields []api.FieldError
+// FieldErrors are request fields that break a rule the schema cannot express.
+type FieldErrors []api.FieldError
+
+func (fe FieldErrors) Error() string {
+	parts := make([]string, len(fe))
+	for i, f := range fe {
+		parts[i] = f.Field + " " + f.Reason
+	}
+	return "invalid fields: " + strings.Join(parts, "; ")
+}
+
+// ErrEmailTaken is an address that a live user already has.
+var ErrEmailTaken = errors.New("an account with this email address already exists")
+
+// Users applies the rules of creating users and changing passwords, for the API
+// and for `accounts admin create` alike.
+type Users struct {
+	q      *db.Queries
+	hasher PasswordHasher
+	cpu    *auth.Pool
+}
+
+// NewUsers returns Users over pool. cpu bounds the password strength estimates;
+// nil: one slot per CPU.
+func NewUsers(pool *pgxpool.Pool, hasher PasswordHasher, cpu *auth.Pool) *Users {
+	if cpu == nil {
+		cpu = auth.NewPool(runtime.GOMAXPROCS(0))
+	}
+	return &Users{q: db.New(pool), hasher: hasher, cpu: cpu}
+}
+
+// Create checks in and creates the user. Its errors: FieldErrors (address or
+// name), *auth.WeakPasswordError, ErrEmailTaken, or anything else for a failure.
+func (us *Users) Create(ctx context.Context, in NewUser) (db.UserProfile, error) {
+	email, name, err := checkIdentity(in.Email, in.Name)
+	if err != nil {
+		return db.UserProfile{}, err
+	}
+	if err := us.CheckPassword(ctx, in.Password, email, name); err != nil {
+		return db.UserProfile{}, err
+	}
+	hash, err := us.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return db.UserProfile{}, fmt.Errorf("hashing: %w", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return db.UserProfile{}, err
+	}
+	row, err := us.q.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, Name: name, Role: db.UserRole(in.Role), PasswordHash: hash})
+	if isUniqueViolation(err, constraintEmailTaken) {
+		return db.UserProfile{}, ErrEmailTaken
+	}
+	return db.UserProfile(row), err
+}
+
+// CheckPassword applies the password policy in the CPU pool: nil, a
+// *auth.WeakPasswordError, or ctx's error.
+func (us *Users) CheckPassword(ctx context.Context, password, email, name string) error {
+	return us.cpu.Do(ctx, func() error { return auth.CheckPassword(password, email, name) })
+}
+
+// checkIdentity normalises an address and a name, or names what is wrong.
+func checkIdentity(email, name string) (string, string, error) {
+	var fields FieldErrors
 	email, err := auth.NormalizeEmail(email)
 	if err != nil {
 		fields = append(fields, fieldError("email", err.Error()))
@@ -33,39 +95,20 @@ func (s *Server) checkNewUser(ctx context.Context, email, name, password string)
 		fields = append(fields, fieldError("name", err.Error()))
 	}
 	if len(fields) > 0 {
-		p := newProblem(ctx, http.StatusBadRequest, CodeValidationFailed, "The request has invalid fields.", fields...)
-		return newUser{}, &p, nil
+		return "", "", fields
 	}
-	if p, err := s.checkPassword(ctx, password, email, name); p != nil || err != nil {
-		return newUser{}, p, err
-	}
-	return newUser{email: email, name: name, password: password}, nil, nil
+	return email, name, nil
 }
 
-// checkPassword applies the password policy in the CPU pool; a refusal is the
-// WEAK_PASSWORD problem. An error means the request was cancelled.
-func (s *Server) checkPassword(ctx context.Context, password, email, name string) (*api.Problem, error) {
+// badRequest maps the rule errors of Users to their 400 problem, if err is one.
+func badRequest(ctx context.Context, err error) (api.Problem, bool) {
+	var fields FieldErrors
 	var weak *auth.WeakPasswordError
-	err := s.cpu.Do(ctx, func() error { return auth.CheckPassword(password, email, name) })
-	if errors.As(err, &weak) {
-		p := newProblem(ctx, http.StatusBadRequest, CodeWeakPassword, "The password "+weak.Reason+".",
-			fieldError("password", weak.Reason))
-		return &p, nil
+	switch {
+	case errors.As(err, &fields):
+		return newProblem(ctx, 400, CodeValidationFailed, "The request has invalid fields.", fields...), true
+	case errors.As(err, &weak):
+		return newProblem(ctx, 400, CodeWeakPassword, "The password "+weak.Reason+".", fieldError("password", weak.Reason)), true
 	}
-	return nil, err
-}
-
-// createUser hashes the password and inserts the user. A taken address fails
-// with the unique violation of users_email_live_key.
-func (s *Server) createUser(ctx context.Context, in newUser, role db.UserRole) (db.UserProfile, error) {
-	hash, err := s.hasher.Hash(ctx, in.password)
-	if err != nil {
-		return db.UserProfile{}, fmt.Errorf("hashing: %w", err)
-	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return db.UserProfile{}, err
-	}
-	row, err := s.q.CreateUser(ctx, db.CreateUserParams{ID: id, Email: in.email, Name: in.name, Role: role, PasswordHash: hash})
-	return db.UserProfile(row), err
+	return api.Problem{}, false
 }

@@ -19,6 +19,11 @@ const (
 	CodeInvalidRefreshToken  = "INVALID_REFRESH_TOKEN"
 	CodeRefreshTokenReused   = "REFRESH_TOKEN_REUSED"
 	CodeSessionNotFound      = "SESSION_NOT_FOUND"
+	CodeUserNotFound         = "USER_NOT_FOUND"
+	CodeInvalidCursor        = "INVALID_CURSOR"
+	CodeLastAdmin            = "LAST_ADMIN"
+	CodeUserNotDeleted       = "USER_NOT_DELETED"
+	CodePreconditionFailed   = "PRECONDITION_FAILED"
 	CodeUnauthenticated      = "UNAUTHENTICATED"
 	CodeForbidden            = "FORBIDDEN"
 	CodeNotFound             = "NOT_FOUND"
@@ -40,6 +45,11 @@ var problemTitles = map[string]string{
 	CodeInvalidRefreshToken:  "Invalid refresh token",
 	CodeRefreshTokenReused:   "Refresh token reused",
 	CodeSessionNotFound:      "Session not found",
+	CodeUserNotFound:         "User not found",
+	CodeInvalidCursor:        "Invalid cursor",
+	CodeLastAdmin:            "Last admin",
+	CodeUserNotDeleted:       "User not deleted",
+	CodePreconditionFailed:   "Precondition failed",
 	CodeUnauthenticated:      "Authentication required",
 	CodeForbidden:            "Forbidden",
 	CodeNotFound:             "Not found",
@@ -82,4 +92,25 @@ func problemType(code string) string {
 // fieldError is a shorthand for one api.FieldError.
 func fieldError(field, reason string) api.FieldError {
 	return api.FieldError{Field: field, Reason: reason}
+}
+
+// userNotFound is the one answer for a user that does not exist, is deleted,
+// or may not be seen by the caller.
+func userNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
+	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, http.StatusNotFound, CodeUserNotFound, "No such user."))
+}
+
+// forbidden is the answer of Authorize's Forbidden.
+func forbidden(ctx context.Context, detail string) api.ForbiddenApplicationProblemPlusJSONResponse {
+	return api.ForbiddenApplicationProblemPlusJSONResponse(newProblem(ctx, http.StatusForbidden, CodeForbidden, detail))
+}
+
+// conflict is a 409 with its code.
+func conflict(ctx context.Context, code, detail string, fields ...api.FieldError) api.ConflictApplicationProblemPlusJSONResponse {
+	return api.ConflictApplicationProblemPlusJSONResponse(newProblem(ctx, http.StatusConflict, code, detail, fields...))
+}
+
+// invalid is a 400 VALIDATION_FAILED naming the fields.
+func invalid(ctx context.Context, fields ...api.FieldError) api.BadRequestApplicationProblemPlusJSONResponse {
+	return api.BadRequestApplicationProblemPlusJSONResponse(newProblem(ctx, http.StatusBadRequest, CodeValidationFailed, "The request has invalid fields.", fields...))
 }

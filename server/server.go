@@ -87,6 +87,8 @@ type Server struct {
 	hasher      PasswordHasher
 	cpu         *auth.Pool
 	revocations *Revocations
+	users       *Users
+	cursors     auth.CursorCodec
 	sessions    SessionPolicy
 	rand        io.Reader
 	jwks        api.JWKS
@@ -129,10 +131,17 @@ func New(opts Options) (*Server, error) {
 	if s.cpu == nil {
 		s.cpu = auth.NewPool(runtime.GOMAXPROCS(0))
 	}
+	s.users = NewUsers(opts.Pool, opts.Hasher, s.cpu)
+	cursorKey, err := opts.Tokens.Keys().DeriveSecret("accounts/list-cursor/v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	if s.cursors, err = auth.NewCursorCodec(cursorKey); err != nil {
+		return nil, err
+	}
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
-	var err error
 	if s.jwks, err = publicJWKS(opts.Tokens.Keys()); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,72 +9,115 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	echomw "github.com/oapi-codegen/echo-middleware"
 
 	"github.com/meridianhq/accounts/gen/api"
 )
 
 // operationMiddlewares returns, for every operationId of the contract, the
 // middleware its route runs: the operation tag for the access log, then the
-// request validator. Attaching the validator per operation leaves unknown routes
-// (404) and wrong methods (405 with Allow) to Echo's own router.
+// request validator for that operation. Attaching the validator per operation
+// leaves unknown routes (404) and wrong methods (405 with Allow) to Echo's own
+// router, and lets the validator check exactly the operation Echo dispatched
+// to: there is no second router to find the route again, or to disagree.
 func (s *Server) operationMiddlewares() (map[string][]echo.MiddlewareFunc, error) {
 	doc, err := api.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("loading the embedded spec: %w", err)
 	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("the embedded spec is invalid: %w", err)
+	}
 	doc.SetStringFormatValidator("uuid", openapi3.NewCallbackValidator(checkUUID))
 	registerStrictJSON()
-	validator := echomw.OapiRequestValidatorWithOptions(doc, &echomw.Options{
-		Options: openapi3filter.Options{
-			// The strict wrapper binds the value that was validated, not a second
-			// case-insensitive decode of the body.
-			KeepValidatedValue: true,
-			// Report every bad field at once. Auth failures still answer 401: see
-			// multiErrorHandler.
-			MultiError:         true,
-			AuthenticationFunc: s.authenticate,
-		},
-		DoNotValidateServers:  true,
-		SilenceServersWarning: true,
-		MultiErrorHandler:     multiErrorHandler,
-	})
+	opts := &openapi3filter.Options{
+		// The strict wrapper binds the value that was validated, not a second
+		// case-insensitive decode of the body.
+		KeepValidatedValue: true,
+		// Report every bad field at once; auth failures still answer 401.
+		MultiError:         true,
+		AuthenticationFunc: s.authenticate,
+	}
 	out := map[string][]echo.MiddlewareFunc{}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
 			if op.OperationID == "" {
-				return nil, errors.New("an operation has no operationId")
+				return nil, fmt.Errorf("%s %s has no operationId", method, path)
 			}
-			out[op.OperationID] = []echo.MiddlewareFunc{operationTag(op.OperationID), validator}
+			route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
+			out[op.OperationID] = []echo.MiddlewareFunc{operationTag(op.OperationID), validateRequest(route, opts)}
 		}
 	}
 	out["getDocs"] = append(out["getDocs"], docsHeaders)
 	return out, nil
 }
 
-// multiErrorHandler answers the validator's collected errors. A failed security
-// requirement wins over body and parameter errors: the caller must authenticate
-// before anything else about the request matters.
-func multiErrorHandler(me openapi3.MultiError) *echo.HTTPError {
-	for _, err := range me {
-		var sre *openapi3filter.SecurityRequirementsError
-		if errors.As(err, &sre) {
-			for _, e := range sre.Errors {
-				var he *echo.HTTPError
-				if errors.As(e, &he) {
-					return he
-				}
-			}
-			return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "unauthenticated", Internal: err}
+type echoContextKey struct{}
+
+// validateRequest validates a request of route with kin-openapi: security
+// first (the AuthenticationFunc), then parameters and body.
+func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.MiddlewareFunc {
+	var names []string
+	for _, p := range route.Operation.Parameters {
+		if p.Value.In == openapi3.ParameterInPath {
+			names = append(names, p.Value.Name)
 		}
 	}
-	return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+	for _, p := range route.PathItem.Parameters {
+		if p.Value.In == openapi3.ParameterInPath {
+			names = append(names, p.Value.Name)
+		}
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			params := make(map[string]string, len(names))
+			for _, n := range names {
+				v := c.Param(n)
+				if u, err := url.PathUnescape(v); err == nil {
+					v = u
+				}
+				params[n] = v
+			}
+			req := c.Request()
+			ctx := context.WithValue(req.Context(), echoContextKey{}, c)
+			err := openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: params, Route: route, Options: opts,
+			})
+			if err != nil {
+				return validationError(err)
+			}
+			return next(c)
+		}
+	}
+}
+
+// validationError turns the validator's error into an *echo.HTTPError for the
+// error handler. A failed security requirement wins over body and parameter
+// errors: the caller must authenticate before anything else matters.
+func validationError(err error) error {
+	var sre *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &sre) {
+		for _, e := range sre.Errors {
+			var he *echo.HTTPError
+			if errors.As(e, &he) {
+				return he
+			}
+		}
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "unauthenticated", Internal: err}
+	}
+	var me openapi3.MultiError
+	var re *openapi3filter.RequestError
+	if errors.As(err, &me) || errors.As(err, &re) {
+		return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
+	}
+	return fmt.Errorf("validating the request: %w", err)
 }
 
 // checkUUID accepts only the canonical 36-character form of a UUID. kin-openapi

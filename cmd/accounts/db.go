@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/meridianhq/accounts/server"
 )
 
 // poolConfig turns the configuration into pgxpool settings. Nothing is left to
@@ -26,6 +28,7 @@ func poolConfig(cfg config) (*pgxpool.Config, error) {
 	// connection, a statement timeout does not.
 	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.DBStatementTimeout.Milliseconds(), 10)
 	pc.ConnConfig.RuntimeParams["application_name"] = "accounts"
+	server.ConfigurePool(pc)
 	return pc, nil
 }
 

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = serve(ctx, rest, getenv, stderr)
 	case "migrate":
 		err = migrate(ctx, rest, getenv, stdout, stderr)
+	case "admin":
+		err = admin(ctx, rest, getenv, stdin, stdout, stderr)
 	case "keys":
 		err = keys(rest, stdout, stderr)
 	case "version":
@@ -69,6 +71,9 @@ Commands:
   serve                  run the service (the default)
   migrate up|down|status apply, roll back one, or list the schema migrations
   keys generate --out F  write a new Ed25519 signing key (--add: rotate it into F)
+  admin create --email E --name N [--password-stdin]
+                         create an admin (the first one, say); prints a generated
+                         password once unless one comes on standard input
   version                print the version
 
 Configuration comes from the environment and flags; run a command with -h to

@@ -80,6 +80,50 @@ func (e TokenPairTokenType) Valid() bool {
 	}
 }
 
+// Defines values for ListUsersParamsSort.
+const (
+	CreatedAt      ListUsersParamsSort = "created_at"
+	MinusCreatedAt ListUsersParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListUsersParamsSort enum.
+func (e ListUsersParamsSort) Valid() bool {
+	switch e {
+	case CreatedAt:
+		return true
+	case MinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// CreateUserRequest A new user, created by an admin.
+type CreateUserRequest struct {
+	// Email A plain address, `local@domain`, without a display name. Surrounding white
+	// space is ignored.
+	//
+	//
+	// Example: ada@example.com
+	Email Email `json:"email"`
+
+	// Name A display name, 1 to 100 characters, without control characters.
+	//
+	// Example: Ada Lovelace
+	Name Name `json:"name"`
+
+	// Password 8 to 128 characters (Unicode code points). It must not be among the most
+	// common passwords, not be too easy to guess, and not contain the name part of
+	// the address.
+	//
+	//
+	// Example: correct horse battery staple
+	Password NewPassword `json:"password"`
+
+	// Role What a user may do. Admins manage other users.
+	Role Role `json:"role"`
+}
+
 // Document A page served verbatim.
 type Document = string
 
@@ -182,9 +226,10 @@ type Problem struct {
 	// Code A stable, machine-readable code, UPPER_SNAKE_CASE. Codes in use:
 	// `VALIDATION_FAILED`, `MALFORMED_JSON`, `WEAK_PASSWORD`, `EMAIL_TAKEN`,
 	// `INVALID_CREDENTIALS`, `UNAUTHENTICATED`, `INVALID_REFRESH_TOKEN`,
-	// `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `FORBIDDEN`, `NOT_FOUND`,
-	// `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`,
-	// `NOT_READY`, `INTERNAL`.
+	// `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `USER_NOT_FOUND`,
+	// `FORBIDDEN`, `INVALID_CURSOR`, `LAST_ADMIN`, `USER_NOT_DELETED`,
+	// `PRECONDITION_FAILED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`,
+	// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `NOT_READY`, `INTERNAL`.
 	//
 	//
 	// Example: VALIDATION_FAILED
@@ -278,6 +323,20 @@ type SessionList struct {
 	Items []Session `json:"items"`
 }
 
+// SetPasswordRequest A new password, with the current one when changing your own.
+type SetPasswordRequest struct {
+	// CurrentPassword Your current password; required when changing your own.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
+	// NewPassword 8 to 128 characters (Unicode code points). It must not be among the most
+	// common passwords, not be too easy to guess, and not contain the name part of
+	// the address.
+	//
+	//
+	// Example: correct horse battery staple
+	NewPassword NewPassword `json:"new_password"`
+}
+
 // TokenPair An access token and the refresh token that renews it.
 type TokenPair struct {
 	// AccessToken A JWT to send as `Authorization: Bearer …`.
@@ -323,8 +382,41 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// UserList A page of users.
+type UserList struct {
+	// Items The users of this page.
+	Items []User `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// UserPatch The members to change. Any other member is refused.
+type UserPatch struct {
+	// Email A plain address, `local@domain`, without a display name. Surrounding white
+	// space is ignored.
+	//
+	//
+	// Example: ada@example.com
+	Email *Email `json:"email,omitempty"`
+
+	// Name A display name, 1 to 100 characters, without control characters.
+	//
+	// Example: Ada Lovelace
+	Name *Name `json:"name,omitempty"`
+
+	// Role What a user may do. Admins manage other users.
+	Role *Role `json:"role,omitempty"`
+}
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
 // SessionID defines model for SessionID.
 type SessionID = openapi_types.UUID
+
+// UserID defines model for UserID.
+type UserID = openapi_types.UUID
 
 // BadRequest An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -333,6 +425,10 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type Conflict = Problem
+
+// Forbidden An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type Forbidden = Problem
 
 // InvalidCredentials An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -350,9 +446,46 @@ type NotFound = Problem
 // are for humans and may change.
 type NotReady = Problem
 
+// PreconditionFailed An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type PreconditionFailed = Problem
+
 // Unauthenticated An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type Unauthenticated = Problem
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Email Only the user with this address (exact, case-insensitive).
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// Q Only users whose address or name starts with this (case-insensitive).
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Role Only users with this role.
+	Role *Role `form:"role,omitempty" json:"role,omitempty"`
+
+	// Deleted `true`: only soft-deleted users (to find whom to restore); `false`: only live ones.
+	Deleted *bool `form:"deleted,omitempty" json:"deleted,omitempty"`
+
+	// Sort `-created_at` (newest first) or `created_at` (oldest first).
+	Sort *ListUsersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListUsersParamsSort defines parameters for ListUsers.
+type ListUsersParamsSort string
+
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// IfMatch Apply the change only if the user is still at this ETag (RFC 9110).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
@@ -365,6 +498,18 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
+
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = CreateUserRequest
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UserPatch
+
+// UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
+type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// SetPasswordJSONRequestBody defines body for SetPassword for application/json ContentType.
+type SetPasswordJSONRequestBody = SetPasswordRequest
 
 // Getter for additional properties for JWK. Returns the specified
 // element and whether it was found

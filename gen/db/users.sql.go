@@ -12,6 +12,18 @@ import (
 	"github.com/google/uuid"
 )
 
+const countLiveAdmins = `-- name: CountLiveAdmins :one
+SELECT count(*) FROM users
+WHERE role = 'admin' AND deleted_at IS NULL
+`
+
+func (q *Queries) CountLiveAdmins(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countLiveAdmins)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, name, role, password_hash)
 VALUES ($1, $2, $3, $4, $5)
@@ -117,6 +129,391 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (UserProfile, e
 	return i, err
 }
 
+const getUserForUpdate = `-- name: GetUserForUpdate :one
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+WHERE id = $1 AND deleted_at IS NULL
+FOR UPDATE
+`
+
+// A live user, its row locked for the rest of the transaction.
+func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (UserProfile, error) {
+	row := q.db.QueryRow(ctx, getUserForUpdate, id)
+	var i UserProfile
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const listUsersByPrefixNewestFirst = `-- name: ListUsersByPrefixNewestFirst :many
+WITH matches AS MATERIALIZED (
+    SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+    WHERE (lower(email) LIKE lower($4::text) OR lower(name) LIKE lower($4::text))
+      AND (CASE WHEN $5::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+      AND ($6::text IS NULL OR lower(email) = lower($6::text))
+      AND ($7::user_role IS NULL OR role = $7::user_role)
+)
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM matches
+WHERE $1::timestamptz IS NULL
+   OR (created_at, id) < ($1::timestamptz, $2::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT $3
+`
+
+type ListUsersByPrefixNewestFirstParams struct {
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageSize       int32
+	Pattern        string
+	Deleted        bool
+	Email          *string
+	Role           *UserRole
+}
+
+type ListUsersByPrefixNewestFirstRow struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	Role      UserRole
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
+
+// ListUsersNewestFirst for the users whose address or name starts with @pattern
+// (a LIKE prefix pattern, already escaped). The matches are found first through
+// the two prefix indexes, then ordered: the planner cannot estimate a prefix
+// below about 1% of the table, and would otherwise walk created_at filtering
+// every row, the whole table for a rare prefix. The cost follows the number of
+// matches, never the depth of the page.
+func (q *Queries) ListUsersByPrefixNewestFirst(ctx context.Context, arg ListUsersByPrefixNewestFirstParams) ([]ListUsersByPrefixNewestFirstRow, error) {
+	rows, err := q.db.Query(ctx, listUsersByPrefixNewestFirst,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageSize,
+		arg.Pattern,
+		arg.Deleted,
+		arg.Email,
+		arg.Role,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUsersByPrefixNewestFirstRow{}
+	for rows.Next() {
+		var i ListUsersByPrefixNewestFirstRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Name,
+			&i.Role,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUsersByPrefixOldestFirst = `-- name: ListUsersByPrefixOldestFirst :many
+WITH matches AS MATERIALIZED (
+    SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+    WHERE (lower(email) LIKE lower($4::text) OR lower(name) LIKE lower($4::text))
+      AND (CASE WHEN $5::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+      AND ($6::text IS NULL OR lower(email) = lower($6::text))
+      AND ($7::user_role IS NULL OR role = $7::user_role)
+)
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM matches
+WHERE $1::timestamptz IS NULL
+   OR (created_at, id) > ($1::timestamptz, $2::uuid)
+ORDER BY created_at ASC, id ASC
+LIMIT $3
+`
+
+type ListUsersByPrefixOldestFirstParams struct {
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageSize       int32
+	Pattern        string
+	Deleted        bool
+	Email          *string
+	Role           *UserRole
+}
+
+type ListUsersByPrefixOldestFirstRow struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	Role      UserRole
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
+
+// ListUsersByPrefixNewestFirst in the other direction.
+func (q *Queries) ListUsersByPrefixOldestFirst(ctx context.Context, arg ListUsersByPrefixOldestFirstParams) ([]ListUsersByPrefixOldestFirstRow, error) {
+	rows, err := q.db.Query(ctx, listUsersByPrefixOldestFirst,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageSize,
+		arg.Pattern,
+		arg.Deleted,
+		arg.Email,
+		arg.Role,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUsersByPrefixOldestFirstRow{}
+	for rows.Next() {
+		var i ListUsersByPrefixOldestFirstRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Name,
+			&i.Role,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUsersNewestFirst = `-- name: ListUsersNewestFirst :many
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+  AND ($2::text IS NULL OR lower(email) = lower($2::text))
+  AND ($3::user_role IS NULL OR role = $3::user_role)
+  AND ($4::timestamptz IS NULL
+       OR (created_at, id) < ($4::timestamptz, $5::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $6
+`
+
+type ListUsersNewestFirstParams struct {
+	Deleted        bool
+	Email          *string
+	Role           *UserRole
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageSize       int32
+}
+
+// A page of users by keyset over (created_at, id), newest first. Every filter is
+// optional (null: no filter); @deleted picks live or deleted users; the after_*
+// pair is the last row of the previous page. The filters fold into a custom plan
+// (their arguments are constants at plan time), so each combination uses its
+// index: see 0001_users.sql and TestEveryListingUsesItsIndex. Prefix search has
+// its own queries below.
+func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestFirstParams) ([]UserProfile, error) {
+	rows, err := q.db.Query(ctx, listUsersNewestFirst,
+		arg.Deleted,
+		arg.Email,
+		arg.Role,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserProfile{}
+	for rows.Next() {
+		var i UserProfile
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Name,
+			&i.Role,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUsersOldestFirst = `-- name: ListUsersOldestFirst :many
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+  AND ($2::text IS NULL OR lower(email) = lower($2::text))
+  AND ($3::user_role IS NULL OR role = $3::user_role)
+  AND ($4::timestamptz IS NULL
+       OR (created_at, id) > ($4::timestamptz, $5::uuid))
+ORDER BY created_at ASC, id ASC
+LIMIT $6
+`
+
+type ListUsersOldestFirstParams struct {
+	Deleted        bool
+	Email          *string
+	Role           *UserRole
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageSize       int32
+}
+
+// ListUsersNewestFirst in the other direction.
+func (q *Queries) ListUsersOldestFirst(ctx context.Context, arg ListUsersOldestFirstParams) ([]UserProfile, error) {
+	rows, err := q.db.Query(ctx, listUsersOldestFirst,
+		arg.Deleted,
+		arg.Email,
+		arg.Role,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserProfile{}
+	for rows.Next() {
+		var i UserProfile
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Name,
+			&i.Role,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockAdminChanges = `-- name: LockAdminChanges :exec
+SELECT pg_advisory_xact_lock(hashtextextended('accounts.admins', 0))
+`
+
+// Serialises the transactions that may remove an admin (demotion, deletion), so
+// that two of them cannot each leave the other as the last admin. Taken before
+// any row lock, it cannot deadlock with them.
+func (q *Queries) LockAdminChanges(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, lockAdminChanges)
+	return err
+}
+
+const restoreUser = `-- name: RestoreUser :one
+UPDATE users
+SET deleted_at = NULL,
+    version    = version + 1,
+    updated_at = now()
+WHERE id = $1 AND deleted_at IS NOT NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at
+`
+
+type RestoreUserRow struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	Role      UserRole
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
+
+// Fails with a unique violation of users_email_live_key when a live user has
+// taken the address meanwhile.
+func (q *Queries) RestoreUser(ctx context.Context, id uuid.UUID) (RestoreUserRow, error) {
+	row := q.db.QueryRow(ctx, restoreUser, id)
+	var i RestoreUserRow
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const setPasswordHash = `-- name: SetPasswordHash :execrows
+UPDATE users
+SET password_hash = $1,
+    version       = version + 1,
+    updated_at    = now()
+WHERE id = $2 AND deleted_at IS NULL
+`
+
+type SetPasswordHashParams struct {
+	PasswordHash string
+	ID           uuid.UUID
+}
+
+// A password change is a change of the account: version and updated_at move.
+func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const softDeleteUser = `-- name: SoftDeleteUser :execrows
+UPDATE users
+SET deleted_at = now(),
+    version    = version + 1,
+    updated_at = now()
+WHERE id = $1 AND deleted_at IS NULL
+`
+
+// The row stays for audit; the address is free again (users_email_live_key
+// covers live users only).
+func (q *Queries) SoftDeleteUser(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, softDeleteUser, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const updatePasswordHash = `-- name: UpdatePasswordHash :execrows
 UPDATE users
 SET password_hash = $1
@@ -137,4 +534,69 @@ func (q *Queries) UpdatePasswordHash(ctx context.Context, arg UpdatePasswordHash
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const updateUser = `-- name: UpdateUser :one
+UPDATE users
+SET name       = coalesce($1, name),
+    email      = coalesce($2, email),
+    role       = coalesce($3::user_role, role),
+    version    = version + 1,
+    updated_at = now()
+WHERE id = $4 AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at
+`
+
+type UpdateUserParams struct {
+	Name  *string
+	Email *string
+	Role  *UserRole
+	ID    uuid.UUID
+}
+
+type UpdateUserRow struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	Role      UserRole
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
+
+// A merge patch: a null argument leaves its column as it is. Every update moves
+// the version (and so the ETag) and updated_at. Uniqueness of a new address
+// comes from users_email_live_key.
+func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateUserRow, error) {
+	row := q.db.QueryRow(ctx, updateUser,
+		arg.Name,
+		arg.Email,
+		arg.Role,
+		arg.ID,
+	)
+	var i UpdateUserRow
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const userExists = `-- name: UserExists :one
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
+`
+
+// Whether the id names any user, live or deleted.
+func (q *Queries) UserExists(ctx context.Context, id uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, userExists, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }

@@ -7,8 +7,8 @@ import (
 
 // tokenCache remembers verified tokens, keyed by their SHA-256, up to a fixed
 // number of entries. When full, the oldest entry goes first: tokens are issued
-// with one lifetime, so the oldest entry is also the first to expire. Entries
-// past their token's expiry are dropped as they are met.
+// with one lifetime, so the oldest entry is also the first to expire. An entry
+// past its token's expiry stays until pushed out, but Tokens.Verify refuses it.
 type tokenCache struct {
 	mu      sync.RWMutex
 	max     int

@@ -140,18 +140,22 @@ func (h *Hasher) verify(encoded, password string) (Verification, error) {
 	}
 }
 
-// parseArgon2id reads $argon2id$v=19$m=…,t=…,p=…$salt$key.
+// parseArgon2id reads $argon2id$v=19$m=…,t=…,p=…$salt$key, exactly: Sscanf stops
+// at the last number, so the parsed fields are printed back and must equal the
+// input, or trailing text (and parameters we do not know, such as data=) would
+// pass unnoticed.
 func parseArgon2id(encoded string) (Argon2Params, []byte, []byte, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 {
 		return Argon2Params{}, nil, nil, ErrUnknownHash
 	}
 	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return Argon2Params{}, nil, nil, ErrUnknownHash
-	}
 	var p Argon2Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil {
+	_, err1 := fmt.Sscanf(parts[2], "v=%d", &version)
+	_, err2 := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism)
+	if err1 != nil || err2 != nil || version != argon2.Version ||
+		parts[2] != fmt.Sprintf("v=%d", version) ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.MemoryKiB, p.Iterations, p.Parallelism) {
 		return Argon2Params{}, nil, nil, ErrUnknownHash
 	}
 	b64 := base64.RawStdEncoding

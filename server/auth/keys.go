@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -131,6 +133,17 @@ func isEd25519(k jwk.Key) bool {
 
 // PublicJSON is the public key set as a JWKS document, without any private part.
 func (ks *KeySet) PublicJSON() []byte { return ks.json }
+
+// DeriveSecret derives a secret for another purpose from the signing key
+// (HKDF-SHA256 over its private seed, with purpose as info), so the service
+// needs no second secret. Rotating the signing key rotates derived secrets too.
+func (ks *KeySet) DeriveSecret(purpose string, n int) ([]byte, error) {
+	var priv ed25519.PrivateKey
+	if err := jwk.Export(ks.signer, &priv); err != nil {
+		return nil, fmt.Errorf("auth: exporting the signing key: %w", err)
+	}
+	return hkdf.Key(sha256.New, priv.Seed(), nil, purpose, n)
+}
 
 // SigningKeyID is the kid of the key that signs new tokens.
 func (ks *KeySet) SigningKeyID() string {

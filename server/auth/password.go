@@ -61,7 +61,8 @@ func CheckPassword(password, email, name string) error {
 }
 
 // foldASCII maps every non-ASCII rune to one ASCII control character chosen by
-// a hash of the rune. trustelem/zxcvbn v1.0.1 mixes byte and rune offsets, and
+// a hash of the rune, never '\n', which zxcvbn's repeat matcher (a regexp whose
+// '.' excludes newlines) would not see repeated. trustelem/zxcvbn v1.0.1 mixes byte and rune offsets, and
 // on multi-byte input its estimate can collapse to 0 guesses, refusing strong
 // passwords as "common". Folding keeps the length in runes, keeps equal runes
 // equal (so repeats are still seen), and matches no dictionary word or keyboard
@@ -85,7 +86,19 @@ func foldASCII(s string) string {
 			continue
 		}
 		h := uint32(r) * 2654435761 // Knuth's multiplicative hash
-		b.WriteByte(byte(1 + (h>>16)%31))
+		b.WriteByte(foldBytes[(h>>16)%uint32(len(foldBytes))])
 	}
 	return b.String()
 }
+
+// foldBytes are the ASCII control characters foldASCII maps to: 0x01 to 0x1f
+// without '\n'.
+var foldBytes = func() []byte {
+	var b []byte
+	for c := byte(1); c < 0x20; c++ {
+		if c != '\n' {
+			b = append(b, c)
+		}
+	}
+	return b
+}()

@@ -77,10 +77,18 @@ func New(tb testing.TB) string {
 }
 
 // NewPool is New plus a pool on the new database, closed when the test ends.
-func NewPool(tb testing.TB) (*pgxpool.Pool, string) {
+// configure, when given, adjusts the pool's configuration first.
+func NewPool(tb testing.TB, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, string) {
 	tb.Helper()
 	u := New(tb)
-	pool, err := pgxpool.New(context.Background(), u)
+	cfg, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
+	}
+	for _, c := range configure {
+		c(cfg)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("testdb: opening a pool: %v", err)
 	}

@@ -1,0 +1,67 @@
+package auth
+
+import "github.com/google/uuid"
+
+// Action is something a principal may try to do to a user.
+type Action int
+
+// The actions on users.
+const (
+	ActionReadUser       Action = iota // GET /users/{id}
+	ActionUpdateUser                   // PATCH /users/{id}, name and email
+	ActionChangeRole                   // PATCH /users/{id} with role
+	ActionChangePassword               // PUT /users/{id}/password
+	ActionDeleteUser                   // DELETE /users/{id}
+	ActionListUsers                    // GET /users
+	ActionCreateUser                   // POST /users
+	ActionRestoreUser                  // POST /users/{id}/restore
+)
+
+// Decision is the outcome of Authorize.
+type Decision int
+
+// The decisions.
+const (
+	// Allow: go ahead (the target may still not exist).
+	Allow Decision = iota
+	// NotFound: answer as if the target did not exist, so its existence is not
+	// revealed to someone who may not see it.
+	NotFound
+	// Forbidden: the caller may see the target (or the operation needs no
+	// target) but may not do this.
+	Forbidden
+)
+
+// Authorize is the one place that decides who may do what to which user.
+// Handlers call it; they never compare ids themselves.
+//
+//   - Admin-only operations (list, create, restore) are Forbidden to others,
+//     whatever the target: the answer says nothing about it.
+//   - Operations on a user are allowed to that user and to admins; anyone else
+//     gets NotFound.
+//   - Changing a role is for admins only: Forbidden to a user on themself,
+//     NotFound on anyone else.
+func Authorize(p Principal, a Action, target uuid.UUID) Decision {
+	admin, self := p.IsAdmin(), p.UserID == target
+	switch a {
+	case ActionListUsers, ActionCreateUser, ActionRestoreUser:
+		if admin {
+			return Allow
+		}
+		return Forbidden
+	case ActionChangeRole:
+		switch {
+		case admin:
+			return Allow
+		case self:
+			return Forbidden
+		}
+		return NotFound
+	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser:
+		if admin || self {
+			return Allow
+		}
+		return NotFound
+	}
+	return Forbidden // an action this table does not know is never allowed
+}
