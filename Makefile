@@ -16,21 +16,32 @@ BIN       := bin/accounts
 RUN_DB  = $${DATABASE_URL:-$$(tools/devdb.sh start run)}
 TEST_DB = $${TEST_DATABASE_URL:-$$(tools/devdb.sh start test)}
 
+# Node packages: the TypeScript SDK and the browser test. Each is installed with
+# `npm ci` from its lockfile, again only when the lockfile changes.
+SDK := sdk/typescript
+E2E := tools/e2e
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+
+%/node_modules/.package-lock.json: %/package-lock.json
+	$(NPM_CI) --prefix $*
+
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## regenerate gen/ from openapi.yaml and queries/ (never edit gen/ by hand)
+generate: $(SDK)/node_modules/.package-lock.json ## regenerate gen/ and the TS SDK's types from openapi.yaml and queries/ (never edit them by hand)
 	cd gen && $(GO) generate ./...
+	npm run --prefix $(SDK) --silent generate
 
 .PHONY: verify
-verify: ## fail if gen/ drifts from its sources; run sqlc's checks
-	@snap=$$(mktemp -d); trap 'rm -rf "$$snap"' EXIT; cp -a gen "$$snap/"; \
+verify: ## fail if gen/ or the SDK's types drift from their sources; run sqlc's checks; type-check the SDK
+	@snap=$$(mktemp -d); trap 'rm -rf "$$snap"' EXIT; cp -a gen "$$snap/"; cp $(SDK)/src/schema.ts "$$snap/"; \
 	$(MAKE) --no-print-directory generate; \
-	if ! diff -r -q "$$snap/gen" gen; then \
-		echo "verify: gen/ was out of date with openapi.yaml, queries/ or schema/."; \
-		echo "verify: make generate has now rewritten it; review and commit the result."; exit 1; fi
+	if ! diff -r -q "$$snap/gen" gen || ! diff -q "$$snap/schema.ts" $(SDK)/src/schema.ts; then \
+		echo "verify: gen/ or $(SDK)/src/schema.ts was out of date with openapi.yaml, queries/ or schema/."; \
+		echo "verify: make generate has now rewritten them; review and commit the result."; exit 1; fi
+	npm run --prefix $(SDK) --silent build
 	$(TOOL) sqlc diff -f sqlc.yaml
 	@url="$(TEST_DB)"; \
 	  vetdb="$$(tools/vetdb.sh "$$url")"; \
@@ -45,8 +56,19 @@ build: ## build the static binary as the Dockerfile does
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o $(BIN) ./cmd/accounts
 
 .PHONY: test
-test: lint verify ## run every test (vet, verify, go test -race) against real PostgreSQL
+test: lint verify test-go test-sdk test-browser ## run every test: lint, verify, Go (-race), the TS SDK's and the browser's, against real PostgreSQL
+
+.PHONY: test-go
+test-go: ## go test -race ./...
 	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 ./...
+
+.PHONY: test-sdk
+test-sdk: $(SDK)/node_modules/.package-lock.json ## the TypeScript SDK's tests, against a real server
+	TEST_DATABASE_URL="$(TEST_DB)" tools/with-server.sh npm --prefix $(SDK) --silent test
+
+.PHONY: test-browser
+test-browser: $(E2E)/node_modules/.package-lock.json ## Swagger UI at /docs in headless Chromium (fails without it when CI=true)
+	TEST_DATABASE_URL="$(TEST_DB)" tools/with-server.sh npm --prefix $(E2E) --silent test
 
 # The development signing key of `make run`, kept across runs so tokens survive
 # a restart. Production keys come from `accounts keys generate` and a secret store.
@@ -59,8 +81,14 @@ run: build ## start the service on :8080, with a project-local PostgreSQL unless
 	echo "accounts: API  http://localhost:8080/api/v1"; \
 	echo "accounts: docs http://localhost:8080/docs"; \
 	echo "accounts: Ctrl-C stops the service; the data in .data/ is kept for the next run."; \
+	echo "accounts: first admin: make admin EMAIL=you@example.com NAME='Your Name' (in another terminal)"; \
 	DATABASE_URL="$$url" ACCOUNTS_SIGNING_KEYS="$${ACCOUNTS_SIGNING_KEYS:-$(DEV_KEYS)}" \
 	ACCOUNTS_MIGRATE_ON_START=true exec $(BIN) serve
+
+.PHONY: admin
+admin: build ## create an admin in the make-run database: make admin EMAIL=you@example.com NAME='Your Name'
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "usage: make admin EMAIL=you@example.com NAME='Your Name'"; exit 1; }
+	@DATABASE_URL="$(RUN_DB)" $(BIN) admin create --email "$(EMAIL)" --name "$(NAME)"
 
 .PHONY: db-stop
 db-stop: ## stop the project-local PostgreSQL clusters
