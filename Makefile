@@ -16,11 +16,12 @@ BIN       := bin/accounts
 RUN_DB  = $${DATABASE_URL:-$$(tools/devdb.sh start run)}
 TEST_DB = $${TEST_DATABASE_URL:-$$(tools/devdb.sh start test)}
 
-# Node packages: the TypeScript SDK and the browser test. Each is installed with
-# `npm ci` from its lockfile, again only when the lockfile changes.
-SDK := sdk/typescript
-E2E := tools/e2e
-NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+# Node packages: the TypeScript SDK, the browser test and the spec linter. Each is
+# installed with `npm ci` from its lockfile, again only when the lockfile changes.
+SDK  := sdk/typescript
+E2E  := tools/e2e
+LINT := tools/lint
+NPM_CI := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 %/node_modules/.package-lock.json: %/package-lock.json
 	$(NPM_CI) --prefix $*
@@ -48,15 +49,41 @@ verify: ## fail if gen/ or the SDK's types drift from their sources; run sqlc's 
 	  SQLC_DATABASE_URL="$$vetdb" $(TOOL) sqlc vet -f sqlc.yaml
 
 .PHONY: lint
-lint: ## go vet
+lint: lint-spec lint-workflows lint-k8s ## go vet, the spec lint, actionlint and kubeconform
 	$(GO) vet ./...
+
+.PHONY: lint-spec
+lint-spec: $(LINT)/node_modules/.package-lock.json ## lint openapi.yaml with Spectral and tools/lint/spectral.yaml
+	$(LINT)/lint-spec.sh
+
+.PHONY: lint-workflows
+lint-workflows: ## validate .github/workflows with actionlint
+	$(GO) tool -modfile=$(CURDIR)/$(LINT)/go.mod actionlint
+
+.PHONY: lint-k8s
+lint-k8s: ## validate deploy/k8s with kubeconform against pinned, offline schemas
+	$(LINT)/lint-k8s.sh
+
+.PHONY: lint-selftest
+lint-selftest: $(LINT)/node_modules/.package-lock.json ## prove every lint rule bites (tools/lint/testdata)
+	$(LINT)/selftest.sh
+	$(LINT)/selftest-k8s.sh
+
+.PHONY: spec-diff
+spec-diff: ## fail on breaking changes of the contract against a git ref: make spec-diff BASE=origin/main
+	@test -n "$(BASE)" || { echo "usage: make spec-diff BASE=<git ref>"; exit 2; }
+	tools/specdiff/spec-diff.sh "$(BASE)"
+
+.PHONY: spec-diff-selftest
+spec-diff-selftest: ## prove spec-diff reports breaking changes (tools/specdiff/testdata)
+	tools/specdiff/selftest.sh
 
 .PHONY: build
 build: ## build the static binary as the Dockerfile does
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o $(BIN) ./cmd/accounts
 
 .PHONY: test
-test: lint verify test-go test-sdk test-browser ## run every test: lint, verify, Go (-race), the TS SDK's and the browser's, against real PostgreSQL
+test: lint verify lint-selftest spec-diff-selftest test-go test-sdk test-browser ## run every test: lints, verify, Go (-race), the TS SDK's and the browser's, against real PostgreSQL
 
 .PHONY: test-go
 test-go: ## go test -race ./...

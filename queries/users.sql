@@ -116,13 +116,15 @@ WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS N
 ORDER BY created_at ASC, id ASC
 LIMIT @page_size;
 
--- name: ListUsersByPrefixNewestFirst :many
--- ListUsersNewestFirst for the users whose address or name starts with @pattern
--- (a LIKE prefix pattern, already escaped). The matches are found first through
--- the two prefix indexes, then ordered: the planner cannot estimate a prefix
--- below about 1% of the table, and would otherwise walk created_at filtering
--- every row, the whole table for a rare prefix. The cost follows the number of
--- matches, never the depth of the page.
+-- name: ListUsersByPrefix :many
+-- ListUsersNewestFirst (or, with @oldest_first, ListUsersOldestFirst) for the
+-- users whose address or name starts with @pattern (a LIKE prefix pattern,
+-- already escaped). The matches are found first through the two prefix indexes,
+-- then ordered: the planner cannot estimate a prefix below about 1% of the
+-- table, and would otherwise walk created_at filtering every row, the whole
+-- table for a rare prefix. The cost follows the number of matches, never the
+-- depth of the page. As the matches are sorted anyway, one query serves both
+-- directions.
 WITH matches AS MATERIALIZED (
     SELECT * FROM user_profiles
     WHERE (lower(email) LIKE lower(@pattern::text) OR lower(name) LIKE lower(@pattern::text))
@@ -132,21 +134,11 @@ WITH matches AS MATERIALIZED (
 )
 SELECT * FROM matches
 WHERE sqlc.narg(after_created_at)::timestamptz IS NULL
-   OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid)
-ORDER BY created_at DESC, id DESC
-LIMIT @page_size;
-
--- name: ListUsersByPrefixOldestFirst :many
--- ListUsersByPrefixNewestFirst in the other direction.
-WITH matches AS MATERIALIZED (
-    SELECT * FROM user_profiles
-    WHERE (lower(email) LIKE lower(@pattern::text) OR lower(name) LIKE lower(@pattern::text))
-      AND (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-      AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
-      AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
-)
-SELECT * FROM matches
-WHERE sqlc.narg(after_created_at)::timestamptz IS NULL
-   OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid)
-ORDER BY created_at ASC, id ASC
+   OR (@oldest_first::bool
+       AND (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+   OR (NOT @oldest_first::bool
+       AND (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY CASE WHEN @oldest_first::bool THEN created_at END ASC,
+         CASE WHEN @oldest_first::bool THEN id END ASC,
+         created_at DESC, id DESC
 LIMIT @page_size;

@@ -32,6 +32,8 @@ func BenchmarkListUsersDepth(b *testing.B) {
 	admin := e.newAdmin(b)
 	start := time.Now()
 	seedUsers(b, e, 1_000_000, "bench")
+	mustExec(b, e, "UPDATE users SET role = 'admin' WHERE email LIKE 'bench1__@example.com'")
+	mustExec(b, e, "UPDATE users SET deleted_at = now() WHERE email LIKE 'bench2___@example.com'")
 	mustExec(b, e, "ANALYZE users")
 	b.Logf("seeded 1,000,000 users in %s", time.Since(start).Round(time.Millisecond))
 	tok := admin.tokens.AccessToken
@@ -53,6 +55,9 @@ func BenchmarkListUsersDepth(b *testing.B) {
 		{"Page1", "limit=20"},
 		{"Depth500000", deep},
 		{"PrefixPage1", "limit=20&q=bench1234"},
+		{"RareRolePage1", "limit=20&role=admin"},
+		{"EmailExact", "limit=20&email=bench777777@example.com"},
+		{"DeletedPage1", "limit=20&deleted=true"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {

@@ -26,6 +26,7 @@ import (
 	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/servertest"
 	"github.com/meridianhq/accounts/server/testdb"
 )
 
@@ -43,9 +44,6 @@ type env struct {
 	clock  *testClock
 	keys   *auth.KeySet
 }
-
-// fastArgon2 keeps tests quick; the timing test and the benchmarks use OWASP's.
-var fastArgon2 = auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // testKey signs the tokens of every env that does not ask for other keys.
 var (
@@ -66,31 +64,17 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, dbURL string, mods ...func(*serv
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := newTestClock()
-	hasher, err := auth.NewHasher(fastArgon2, 0, rand.Reader)
+	opts, err := servertest.Options(pool, log, testKeys(), clock.Now)
 	if err != nil {
 		t.Fatal(err)
-	}
-	opts := server.Options{
-		Pool:        pool,
-		Logger:      log,
-		BodyLimit:   64 << 10,
-		SchemaCheck: func(context.Context) error { return nil },
-		Tokens:      newTokens(t, testKeys(), clock),
-		Hasher:      hasher,
-		Revocations: server.NewRevocations(pool, 16*time.Minute, log),
-		Sessions:    server.SessionPolicy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour},
 	}
 	for _, m := range mods {
 		m(&opts)
 	}
-	if err := opts.Revocations.Start(t.Context()); err != nil {
-		t.Fatalf("starting revocations: %v", err)
-	}
-	srv, err := server.New(opts)
+	srv, hs, err := servertest.Serve(t.Context(), opts, func(h http.Handler) http.Handler { return checkResponses(t, h) })
 	if err != nil {
-		t.Fatalf("server.New: %v", err)
+		t.Fatal(err)
 	}
-	hs := httptest.NewServer(checkResponses(t, srv.Handler()))
 	t.Cleanup(hs.Close)
 	c, err := client.NewClientWithResponses(hs.URL)
 	if err != nil {
@@ -102,7 +86,7 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, dbURL string, mods ...func(*serv
 // newTokens returns access tokens over keys with the test clock.
 func newTokens(t testing.TB, keys *auth.KeySet, clock *testClock) *auth.Tokens {
 	tokens, err := auth.NewTokens(keys, auth.TokenOptions{
-		Issuer: "accounts-test", Audience: "accounts-test", TTL: 15 * time.Minute,
+		Issuer: servertest.Issuer, Audience: servertest.Audience, TTL: 15 * time.Minute,
 		Leeway: 30 * time.Second, CacheSize: 1000, Now: clock.Now,
 	})
 	if err != nil {

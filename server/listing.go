@@ -124,25 +124,15 @@ func (s *Server) listUsers(ctx context.Context, f userFilter, after *auth.Cursor
 	case f.q == nil:
 		return s.q.ListUsersNewestFirst(ctx, arg)
 	}
-	prefix := db.ListUsersByPrefixNewestFirstParams{
-		Pattern: likePrefix(*f.q), Deleted: arg.Deleted, Email: arg.Email, Role: arg.Role,
-		AfterCreatedAt: arg.AfterCreatedAt, AfterID: arg.AfterID, PageSize: arg.PageSize,
-	}
-	if f.oldestFirst {
-		rows, err := s.q.ListUsersByPrefixOldestFirst(ctx, db.ListUsersByPrefixOldestFirstParams(prefix))
-		return profiles(rows, func(r db.ListUsersByPrefixOldestFirstRow) db.UserProfile { return db.UserProfile(r) }), err
-	}
-	rows, err := s.q.ListUsersByPrefixNewestFirst(ctx, prefix)
-	return profiles(rows, func(r db.ListUsersByPrefixNewestFirstRow) db.UserProfile { return db.UserProfile(r) }), err
-}
-
-// profiles converts query rows that carry the user_profiles columns.
-func profiles[R any](rows []R, conv func(R) db.UserProfile) []db.UserProfile {
+	rows, err := s.q.ListUsersByPrefix(ctx, db.ListUsersByPrefixParams{
+		Pattern: likePrefix(*f.q), OldestFirst: f.oldestFirst, Deleted: arg.Deleted, Email: arg.Email,
+		Role: arg.Role, AfterCreatedAt: arg.AfterCreatedAt, AfterID: arg.AfterID, PageSize: arg.PageSize,
+	})
 	out := make([]db.UserProfile, len(rows))
 	for i, r := range rows {
-		out[i] = conv(r)
+		out[i] = db.UserProfile(r)
 	}
-	return out
+	return out, err
 }
 
 // likePrefix is a LIKE pattern matching strings that start with s, with the

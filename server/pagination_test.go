@@ -74,7 +74,13 @@ func (e *env) walk(t testing.TB, token, query string, between func(page int)) []
 
 func expectedOrder(t *testing.T, e *env, order string) []uuid.UUID {
 	t.Helper()
-	rows, err := e.pool.Query(context.Background(), "SELECT id FROM users WHERE deleted_at IS NULL ORDER BY "+order)
+	return expectedOrderWhere(t, e, "true", order)
+}
+
+// expectedOrderWhere lists the live users matching where, in order.
+func expectedOrderWhere(t *testing.T, e *env, where, order string) []uuid.UUID {
+	t.Helper()
+	rows, err := e.pool.Query(context.Background(), "SELECT id FROM users WHERE deleted_at IS NULL AND "+where+" ORDER BY "+order)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,14 +96,16 @@ func TestPaginationWalk(t *testing.T) {
 	e := newEnv(t)
 	admin := e.newAdmin(t)
 	seedUsers(t, e, 1000, "walk")
-	tests := []struct{ name, query, order string }{
-		{"NewestFirst", "limit=7", "created_at DESC, id DESC"},
-		{"OldestFirst", "limit=7&sort=created_at", "created_at ASC, id ASC"},
+	tests := []struct{ name, query, where, order string }{
+		{"NewestFirst", "limit=7", "true", "created_at DESC, id DESC"},
+		{"OldestFirst", "limit=7&sort=created_at", "true", "created_at ASC, id ASC"},
+		{"PrefixNewestFirst", "limit=7&q=WALK1", "email LIKE 'walk1%'", "created_at DESC, id DESC"},
+		{"PrefixOldestFirst", "limit=7&q=walk1&sort=created_at", "email LIKE 'walk1%'", "created_at ASC, id ASC"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := e.walk(t, admin.tokens.AccessToken, tc.query, nil)
-			want := expectedOrder(t, e, tc.order)
+			want := expectedOrderWhere(t, e, tc.where, tc.order)
 			if len(got) != len(want) {
 				t.Fatalf("walked %d users, want %d", len(got), len(want))
 			}

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = serve(ctx, rest, getenv, stderr)
 	case "migrate":
 		err = migrate(ctx, rest, getenv, stdout, stderr)
+	case "probe":
+		err = probe(ctx, rest, stdout, stderr)
 	case "admin":
 		err = admin(ctx, rest, getenv, stdin, stdout, stderr)
 	case "keys":
@@ -74,6 +76,7 @@ Commands:
   admin create --email E --name N [--password-stdin]
                          create an admin (the first one, say); prints a generated
                          password once unless one comes on standard input
+  probe URL              exit 0 if URL answers 2xx (a container health check)
   version                print the version
 
 Configuration comes from the environment and flags; run a command with -h to

@@ -254,7 +254,7 @@ type Problem struct {
 
 	// RequestId The request's id, also sent in the `X-Request-ID` header.
 	//
-	// Example: 01J9Z3K4W6Q8R2T5V7X9Y1Z3A5
+	// Example: 9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12
 	RequestId string `json:"request_id"`
 
 	// Status The HTTP status code.

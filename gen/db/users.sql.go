@@ -152,23 +152,29 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (UserProfi
 	return i, err
 }
 
-const listUsersByPrefixNewestFirst = `-- name: ListUsersByPrefixNewestFirst :many
+const listUsersByPrefix = `-- name: ListUsersByPrefix :many
 WITH matches AS MATERIALIZED (
     SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
-    WHERE (lower(email) LIKE lower($4::text) OR lower(name) LIKE lower($4::text))
-      AND (CASE WHEN $5::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-      AND ($6::text IS NULL OR lower(email) = lower($6::text))
-      AND ($7::user_role IS NULL OR role = $7::user_role)
+    WHERE (lower(email) LIKE lower($5::text) OR lower(name) LIKE lower($5::text))
+      AND (CASE WHEN $6::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
+      AND ($7::text IS NULL OR lower(email) = lower($7::text))
+      AND ($8::user_role IS NULL OR role = $8::user_role)
 )
 SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM matches
 WHERE $1::timestamptz IS NULL
-   OR (created_at, id) < ($1::timestamptz, $2::uuid)
-ORDER BY created_at DESC, id DESC
-LIMIT $3
+   OR ($2::bool
+       AND (created_at, id) > ($1::timestamptz, $3::uuid))
+   OR (NOT $2::bool
+       AND (created_at, id) < ($1::timestamptz, $3::uuid))
+ORDER BY CASE WHEN $2::bool THEN created_at END ASC,
+         CASE WHEN $2::bool THEN id END ASC,
+         created_at DESC, id DESC
+LIMIT $4
 `
 
-type ListUsersByPrefixNewestFirstParams struct {
+type ListUsersByPrefixParams struct {
 	AfterCreatedAt *time.Time
+	OldestFirst    bool
 	AfterID        *uuid.UUID
 	PageSize       int32
 	Pattern        string
@@ -177,7 +183,7 @@ type ListUsersByPrefixNewestFirstParams struct {
 	Role           *UserRole
 }
 
-type ListUsersByPrefixNewestFirstRow struct {
+type ListUsersByPrefixRow struct {
 	ID        uuid.UUID
 	Email     string
 	Name      string
@@ -188,15 +194,18 @@ type ListUsersByPrefixNewestFirstRow struct {
 	DeletedAt *time.Time
 }
 
-// ListUsersNewestFirst for the users whose address or name starts with @pattern
-// (a LIKE prefix pattern, already escaped). The matches are found first through
-// the two prefix indexes, then ordered: the planner cannot estimate a prefix
-// below about 1% of the table, and would otherwise walk created_at filtering
-// every row, the whole table for a rare prefix. The cost follows the number of
-// matches, never the depth of the page.
-func (q *Queries) ListUsersByPrefixNewestFirst(ctx context.Context, arg ListUsersByPrefixNewestFirstParams) ([]ListUsersByPrefixNewestFirstRow, error) {
-	rows, err := q.db.Query(ctx, listUsersByPrefixNewestFirst,
+// ListUsersNewestFirst (or, with @oldest_first, ListUsersOldestFirst) for the
+// users whose address or name starts with @pattern (a LIKE prefix pattern,
+// already escaped). The matches are found first through the two prefix indexes,
+// then ordered: the planner cannot estimate a prefix below about 1% of the
+// table, and would otherwise walk created_at filtering every row, the whole
+// table for a rare prefix. The cost follows the number of matches, never the
+// depth of the page. As the matches are sorted anyway, one query serves both
+// directions.
+func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixParams) ([]ListUsersByPrefixRow, error) {
+	rows, err := q.db.Query(ctx, listUsersByPrefix,
 		arg.AfterCreatedAt,
+		arg.OldestFirst,
 		arg.AfterID,
 		arg.PageSize,
 		arg.Pattern,
@@ -208,83 +217,9 @@ func (q *Queries) ListUsersByPrefixNewestFirst(ctx context.Context, arg ListUser
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ListUsersByPrefixNewestFirstRow{}
+	items := []ListUsersByPrefixRow{}
 	for rows.Next() {
-		var i ListUsersByPrefixNewestFirstRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Email,
-			&i.Name,
-			&i.Role,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listUsersByPrefixOldestFirst = `-- name: ListUsersByPrefixOldestFirst :many
-WITH matches AS MATERIALIZED (
-    SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
-    WHERE (lower(email) LIKE lower($4::text) OR lower(name) LIKE lower($4::text))
-      AND (CASE WHEN $5::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-      AND ($6::text IS NULL OR lower(email) = lower($6::text))
-      AND ($7::user_role IS NULL OR role = $7::user_role)
-)
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM matches
-WHERE $1::timestamptz IS NULL
-   OR (created_at, id) > ($1::timestamptz, $2::uuid)
-ORDER BY created_at ASC, id ASC
-LIMIT $3
-`
-
-type ListUsersByPrefixOldestFirstParams struct {
-	AfterCreatedAt *time.Time
-	AfterID        *uuid.UUID
-	PageSize       int32
-	Pattern        string
-	Deleted        bool
-	Email          *string
-	Role           *UserRole
-}
-
-type ListUsersByPrefixOldestFirstRow struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
-}
-
-// ListUsersByPrefixNewestFirst in the other direction.
-func (q *Queries) ListUsersByPrefixOldestFirst(ctx context.Context, arg ListUsersByPrefixOldestFirstParams) ([]ListUsersByPrefixOldestFirstRow, error) {
-	rows, err := q.db.Query(ctx, listUsersByPrefixOldestFirst,
-		arg.AfterCreatedAt,
-		arg.AfterID,
-		arg.PageSize,
-		arg.Pattern,
-		arg.Deleted,
-		arg.Email,
-		arg.Role,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListUsersByPrefixOldestFirstRow{}
-	for rows.Next() {
-		var i ListUsersByPrefixOldestFirstRow
+		var i ListUsersByPrefixRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Email,

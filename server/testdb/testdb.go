@@ -46,34 +46,56 @@ var (
 // AdminURL is the URL of a role that may create databases on the test server.
 func AdminURL(tb testing.TB) string {
 	tb.Helper()
-	adminOnce.Do(func() { adminURL, adminErr = findAdminURL() })
-	if adminErr != nil {
-		tb.Fatalf("testdb: %v", adminErr)
+	u, err := adminURLOnce()
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
 	}
-	return adminURL
+	return u
+}
+
+func adminURLOnce() (string, error) {
+	adminOnce.Do(func() { adminURL, adminErr = findAdminURL() })
+	return adminURL, adminErr
 }
 
 // New creates a fresh, migrated database for this test, drops it when the test
 // ends, and returns its URL.
 func New(tb testing.TB) string {
 	tb.Helper()
-	admin := AdminURL(tb)
+	u, drop, err := Create()
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := drop(); err != nil {
+			tb.Errorf("testdb: %v", err)
+		}
+	})
+	return u
+}
+
+// Create is New for where there is no testing.TB, such as a TestMain: it
+// returns the URL of a fresh, migrated database and the function that drops it.
+func Create() (string, func() error, error) {
+	admin, err := adminURLOnce()
+	if err != nil {
+		return "", nil, err
+	}
 	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(admin) })
 	if templateErr != nil {
-		tb.Fatalf("testdb: %v", templateErr)
+		return "", nil, templateErr
 	}
 	name := "accounts_test_" + randomHex(8)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		tb.Fatalf("testdb: connecting: %v", err)
+		return "", nil, fmt.Errorf("connecting: %w", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", name, templateName)); err != nil {
-		tb.Fatalf("testdb: cloning the template: %v", err)
+		return "", nil, fmt.Errorf("cloning the template: %w", err)
 	}
-	tb.Cleanup(func() { drop(tb, admin, name) })
-	return WithDatabase(tb, admin, name)
+	return replaceDB(admin, name), func() error { return drop(admin, name) }, nil
 }
 
 // NewPool is New plus a pool on the new database, closed when the test ends.
@@ -110,32 +132,25 @@ func Empty(tb testing.TB) string {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		tb.Fatalf("testdb: creating a database: %v", err)
 	}
-	tb.Cleanup(func() { drop(tb, admin, name) })
-	return WithDatabase(tb, admin, name)
+	tb.Cleanup(func() {
+		if err := drop(admin, name); err != nil {
+			tb.Errorf("testdb: %v", err)
+		}
+	})
+	return replaceDB(admin, name)
 }
 
-// WithDatabase returns u pointed at database name.
-func WithDatabase(tb testing.TB, u, name string) string {
-	tb.Helper()
-	parsed, err := url.Parse(u)
-	if err != nil {
-		tb.Fatalf("testdb: parsing the URL: %v", err)
-	}
-	parsed.Path = "/" + name
-	return parsed.String()
-}
-
-func drop(tb testing.TB, admin, name string) {
+func drop(admin, name string) error {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		tb.Errorf("testdb: connecting to drop %s: %v", name, err)
-		return
+		return fmt.Errorf("connecting to drop %s: %w", name, err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		tb.Errorf("testdb: dropping %s: %v", name, err)
+		return fmt.Errorf("dropping %s: %w", name, err)
 	}
+	return nil
 }
 
 // ensureTemplate creates the migrated template once per migration set. Its name

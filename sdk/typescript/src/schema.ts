@@ -627,7 +627,7 @@ export interface components {
             code: string;
             /**
              * @description The request's id, also sent in the `X-Request-ID` header.
-             * @example 01J9Z3K4W6Q8R2T5V7X9Y1Z3A5
+             * @example 9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12
              */
             request_id: string;
             /** @description The fields at fault, when the problem is about specific fields. */
@@ -657,16 +657,46 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:validation-failed",
+                 *       "title": "Validation failed",
+                 *       "status": 400,
+                 *       "detail": "The request has invalid fields.",
+                 *       "code": "VALIDATION_FAILED",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12",
+                 *       "errors": [
+                 *         {
+                 *           "field": "email",
+                 *           "reason": "must be a plain address such as name@example.com"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The bearer token is missing, expired, malformed or revoked (`UNAUTHENTICATED`). */
+        /**
+         * @description The bearer token is missing, expired, malformed or revoked
+         *     (`UNAUTHENTICATED`: refresh the token, or log in again). On a password
+         *     change, also a wrong current password (`INVALID_CREDENTIALS`: do not refresh).
+         */
         Unauthenticated: {
             headers: {
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:unauthenticated",
+                 *       "title": "Authentication required",
+                 *       "status": 401,
+                 *       "detail": "The bearer token is invalid, expired or revoked.",
+                 *       "code": "UNAUTHENTICATED",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -676,6 +706,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:invalid-credentials",
+                 *       "title": "Invalid credentials",
+                 *       "status": 401,
+                 *       "detail": "The email address or password is wrong.",
+                 *       "code": "INVALID_CREDENTIALS",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -689,6 +729,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:invalid-refresh-token",
+                 *       "title": "Invalid refresh token",
+                 *       "status": 401,
+                 *       "detail": "The refresh token is unknown, expired or revoked.",
+                 *       "code": "INVALID_REFRESH_TOKEN",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -701,6 +751,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:user-not-found",
+                 *       "title": "User not found",
+                 *       "status": 404,
+                 *       "detail": "No such user.",
+                 *       "code": "USER_NOT_FOUND",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -710,6 +770,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "Only an admin may do this.",
+                 *       "code": "FORBIDDEN",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -719,6 +789,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:precondition-failed",
+                 *       "title": "Precondition failed",
+                 *       "status": 412,
+                 *       "detail": "The user changed since the ETag in If-Match; get it again.",
+                 *       "code": "PRECONDITION_FAILED",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -731,6 +811,22 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:email-taken",
+                 *       "title": "Email address already registered",
+                 *       "status": 409,
+                 *       "detail": "An account with this email address already exists.",
+                 *       "code": "EMAIL_TAKEN",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12",
+                 *       "errors": [
+                 *         {
+                 *           "field": "email",
+                 *           "reason": "is already registered"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -740,6 +836,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:internal",
+                 *       "title": "Internal server error",
+                 *       "status": 500,
+                 *       "detail": "An unexpected error; the request id is in the log.",
+                 *       "code": "INTERNAL",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -749,6 +855,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:not-ready",
+                 *       "title": "Not ready",
+                 *       "status": 503,
+                 *       "detail": "database: no answer to a ping within 1s",
+                 *       "code": "NOT_READY",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
