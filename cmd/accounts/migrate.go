@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -112,7 +113,7 @@ func (m *migrator) ensureCurrent(ctx context.Context, migrateNow bool, log *slog
 	if migrateNow {
 		res, err := m.p.Up(ctx)
 		for _, r := range res {
-			log.Info("migration applied", slog.String("migration", r.Source.Path), slog.Duration("took", r.Duration))
+			log.Info("migration applied", slog.String("migration", r.Source.Path), slog.String("took", r.Duration.Round(time.Millisecond).String()))
 		}
 		if err != nil {
 			return fmt.Errorf("migrating up: %w", err)

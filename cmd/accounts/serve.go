@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 // shutdown drains the server after the first signal.
 func shutdown(hs *http.Server, srv *server.Server, served <-chan error, cfg config, log *slog.Logger) error {
-	log.Info("shutting down", slog.Duration("delay", cfg.ShutdownDelay), slog.Duration("drain", cfg.ShutdownDrain))
+	log.Info("shutting down", slog.String("delay", cfg.ShutdownDelay.String()), slog.String("drain", cfg.ShutdownDrain.String()))
 	srv.Drain()
 	time.Sleep(cfg.ShutdownDelay)
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownDrain)

@@ -4,7 +4,8 @@
 //
 // The page must load only from the server's own origin, with no failed request
 // and no console error; it must list exactly the operations of /openapi.json;
-// and "Try it out" on register must create an account (201). Screenshots go to
+// and "Try it out" must register an account (201), log in (200), and, with the
+// token given to Authorize, call /users/me (200). Screenshots go to
 // test-artifacts/ at the repository root.
 //
 // The selectors below are Swagger UI's own class names, checked against the
@@ -17,7 +18,8 @@
 //   textarea.body-param__text       the request body editor (after "Try it out")
 //   button.execute                  "Execute"
 //   .live-responses-table .response-col_status     the status of the real response
-//   .live-responses-table .response-col_description the body of the real response
+//   .live-responses-table .response-col_description pre  the body of the real response
+//   .scheme-container button.authorize, .modal-ux  the Authorize button and dialog
 // A different major version of Swagger UI fails the test (see SWAGGER_UI_MAJOR).
 // It also relies on init.js keeping Swagger UI's default docExpansion "list"
 // (every tag open, every operation closed) and setting no `filter`.
@@ -128,26 +130,64 @@ function browserTests() {
     });
   });
 
-  test("Try it out: POST /api/v1/auth/register answers 201", async () => {
-    const op = page.locator(".opblock.opblock-post")
-      .filter({ has: page.locator('.opblock-summary-path[data-path="/api/v1/auth/register"]') })
-      .first();
-    await op.locator(".opblock-summary-control").click();
-    await op.locator(".try-out__btn").click();
-    const email = `swagger-e2e-${randomBytes(6).toString("hex")}@example.com`;
-    const body = { email, password: "correct horse battery staple", name: "Swagger E2E" };
-    await op.locator("textarea.body-param__text").fill(JSON.stringify(body, null, 2));
-    // Swagger UI sends it with fetch from the page: the same-origin check covers it.
-    await op.locator("button.execute").click();
+  // One account for the whole flow: register, log in, authorize, call /users/me.
+  const email = `swagger-e2e-${randomBytes(6).toString("hex")}@example.com`;
+  const password = "correct horse battery staple";
+  let accessToken;
 
-    const response = op.locator(".live-responses-table .response").first();
-    await response.locator(".response-col_status").waitFor();
-    assert.equal((await response.locator(".response-col_status").innerText()).trim(), "201");
-    const shown = await response.locator(".response-col_description").innerText();
-    assert.ok(shown.includes(email), `the response body shows ${email}:\n${shown}`);
+  test("Try it out: POST /api/v1/auth/register answers 201", async () => {
+    const { status, body } = await tryItOut("post", "/api/v1/auth/register",
+      { email, password, name: "Swagger E2E" });
+    assert.equal(status, "201");
+    assert.ok(body.includes(email), `the response body shows ${email}:\n${body}`);
     await page.screenshot({ path: new URL("swagger-ui-register.png", ARTIFACTS).pathname, fullPage: true });
     assertCleanSession();
   });
+
+  test("Try it out: log in, Authorize with the token, GET /api/v1/users/me answers 200", async () => {
+    const login = await tryItOut("post", "/api/v1/auth/login", { email, password });
+    assert.equal(login.status, "200");
+    accessToken = JSON.parse(login.body).access_token;
+    assert.ok(accessToken, `no access_token in:\n${login.body}`);
+
+    // The Authorize dialog: one entry per security scheme; bearerAuth takes the token.
+    await page.locator(".scheme-container button.authorize").click();
+    const dialog = page.locator(".modal-ux");
+    await dialog.locator("input").first().fill(accessToken);
+    await dialog.locator("button.authorize").click();
+    await dialog.locator("button.btn-done").click();
+
+    const me = await tryItOut("get", "/api/v1/users/me");
+    assert.equal(me.status, "200", me.body);
+    assert.ok(me.body.includes(email), `/users/me shows ${email}:\n${me.body}`);
+    await page.screenshot({ path: new URL("swagger-ui-me.png", ARTIFACTS).pathname, fullPage: true });
+    assertCleanSession();
+  });
+
+  // tryItOut expands an operation, clicks "Try it out", fills the body (when
+  // given) and clicks "Execute". Swagger UI sends the request with fetch from the
+  // page, so the same-origin check covers it. It returns the live response.
+  async function tryItOut(method, path, body) {
+    const op = page.locator(`.opblock.opblock-${method}`)
+      .filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) })
+      .first();
+    if (!(await op.locator(".try-out__btn").isVisible())) {
+      await op.locator(".opblock-summary-control").click();
+    }
+    const tryOut = op.locator(".try-out__btn");
+    if ((await tryOut.innerText()).trim() === "Try it out") await tryOut.click();
+    if (body !== undefined) {
+      await op.locator("textarea.body-param__text").fill(JSON.stringify(body, null, 2));
+    }
+    await op.locator("button.execute").click();
+    const response = op.locator(".live-responses-table .response").first();
+    await response.locator(".response-col_status").waitFor();
+    return {
+      status: (await response.locator(".response-col_status").innerText()).trim(),
+      // The description cell holds the body (the first code block), then the headers.
+      body: await response.locator(".response-col_description pre").first().innerText(),
+    };
+  }
 
   // The whole session so far: same origin only, nothing failed, nothing logged as an error.
   function assertCleanSession() {
