@@ -27,9 +27,8 @@ func main() {
 // SIGINT and SIGTERM cancel the context once; after that the default handling is
 // back, so a second signal ends the process at once.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := cancelOnSignal(ctx)
+	defer cancel()
 
 	cmd, rest := "serve", args
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
@@ -65,6 +64,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "accounts:", err)
 		return 1
 	}
+}
+
+// cancelOnSignal returns a context cancelled by the first SIGINT or SIGTERM. The
+// signals are let go before the cancellation, so by the time anything observes it
+// a second signal already has its default effect: ending the process.
+func cancelOnSignal(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+		}
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 const usage = `accounts: user accounts and authentication.

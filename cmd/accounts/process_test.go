@@ -125,18 +125,14 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 	t.Parallel()
 	env := []string{"DATABASE_URL=" + testdb.Empty(t), "ACCOUNTS_SHUTDOWN_DELAY=2s", "ACCOUNTS_SHUTDOWN_DRAIN=10s"}
 	p := startBinary(t, t.TempDir(), env, nil, devArgs()...)
-	finish := slowRegister(t, p.addr)
+	finish := slowRegister(t, p.addr) // headers sent, half the body: in flight
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	// /readyz turns 503 as soon as the signal is handled, while still serving.
-	deadline := time.Now().Add(time.Second)
-	for getStatus(p.addr, "/readyz") != http.StatusServiceUnavailable {
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not turn 503 after SIGTERM")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// During the shutdown delay /readyz is 503 while the listener still serves.
+	waitUntil(t, "/readyz turns 503", func() bool { return getStatus(p.addr, "/readyz") == http.StatusServiceUnavailable })
+	// Then the listener closes and the drain waits for the request in flight.
+	waitUntil(t, "the listener closes", func() bool { return getStatus(p.addr, "/healthz") == 0 })
 	if res := finish(); res.StatusCode != http.StatusCreated {
 		t.Fatalf("the in-flight request got %d, want 201", res.StatusCode)
 	}
@@ -147,11 +143,23 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 	p.logs.waitFor(t, "stopped", "msg")
 }
 
+// waitUntil polls cond until it holds, failing the test after 10s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestSecondSignalForcesExit(t *testing.T) {
 	t.Parallel()
-	env := []string{"DATABASE_URL=" + testdb.Empty(t), "ACCOUNTS_SHUTDOWN_DRAIN=60s"}
+	// A shutdown delay of a minute: only the second signal can cut it short.
+	env := []string{"DATABASE_URL=" + testdb.Empty(t), "ACCOUNTS_SHUTDOWN_DELAY=60s"}
 	p := startBinary(t, t.TempDir(), env, nil, devArgs()...)
-	slowRegister(t, p.addr) // never finished: it would hold the drain for 60s
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
