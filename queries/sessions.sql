@@ -70,3 +70,17 @@ WHERE id = @id AND revoked_at IS NULL;
 SELECT id, revoked_at::timestamptz AS revoked_at
 FROM sessions
 WHERE revoked_at >= @since::timestamptz;
+
+-- name: DeleteEndedSessions :execrows
+-- Deletes, with their refresh tokens, up to @batch sessions that were revoked or
+-- expired more than @retention_seconds ago. Both conditions are indexed. The
+-- retention must outlast the revocation window, which replicas read back from
+-- revoked_at. A session that ended by going idle is deleted once it expires.
+DELETE FROM sessions
+WHERE id IN (
+    SELECT id FROM sessions
+    WHERE revoked_at < now() - make_interval(secs => @retention_seconds::float8)
+       OR expires_at < now() - make_interval(secs => @retention_seconds::float8)
+    LIMIT @batch
+    FOR UPDATE SKIP LOCKED
+);

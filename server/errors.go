@@ -73,6 +73,9 @@ func (s *Server) problemFor(c echo.Context, err error) (int, api.Problem) {
 		return he.Code, tooLarge(c, s.bodyLimit)
 	case http.StatusUnsupportedMediaType:
 		return he.Code, newProblem(ctx, he.Code, CodeUnsupportedMediaType, "")
+	case http.StatusTooManyRequests:
+		return he.Code, newProblem(ctx, he.Code, CodeRateLimited,
+			"Too many attempts from this client; retry in "+c.Response().Header().Get("Retry-After")+" seconds.")
 	case http.StatusUnauthorized:
 		return he.Code, newProblem(ctx, he.Code, CodeUnauthenticated, authDetail(he))
 	case http.StatusBadRequest:

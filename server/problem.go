@@ -30,6 +30,7 @@ const (
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeRateLimited          = "RATE_LIMITED"
 	CodeNotReady             = "NOT_READY"
 	CodeInternal             = "INTERNAL"
 )
@@ -56,6 +57,7 @@ var problemTitles = map[string]string{
 	CodeMethodNotAllowed:     "Method not allowed",
 	CodePayloadTooLarge:      "Request body too large",
 	CodeUnsupportedMediaType: "Unsupported media type",
+	CodeRateLimited:          "Too many requests",
 	CodeNotReady:             "Not ready",
 	CodeInternal:             "Internal server error",
 }

@@ -53,6 +53,9 @@ type Options struct {
 	Sessions SessionPolicy
 	// Rand is the source of refresh tokens. Nil: crypto/rand.
 	Rand io.Reader
+	// AttemptsPerMinute limits login and registration attempts per client IP
+	// (a token bucket of that many a minute, in bursts of as many). 0: no limit.
+	AttemptsPerMinute int
 }
 
 // SessionPolicy sets how long sessions and their refresh tokens live.
@@ -89,6 +92,7 @@ type Server struct {
 	revocations *Revocations
 	users       *Users
 	cursors     auth.CursorCodec
+	limiter     *clientLimiter
 	sessions    SessionPolicy
 	rand        io.Reader
 	jwks        api.JWKS
@@ -132,6 +136,9 @@ func New(opts Options) (*Server, error) {
 		s.cpu = auth.NewPool(runtime.GOMAXPROCS(0))
 	}
 	s.users = NewUsers(opts.Pool, opts.Hasher, s.cpu)
+	if opts.AttemptsPerMinute > 0 {
+		s.limiter = newClientLimiter(opts.AttemptsPerMinute, time.Now)
+	}
 	cursorKey, err := opts.Tokens.Keys().DeriveSecret("accounts/list-cursor/v1", 32)
 	if err != nil {
 		return nil, err

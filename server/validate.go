@@ -56,6 +56,12 @@ func (s *Server) operationMiddlewares() (map[string][]echo.MiddlewareFunc, error
 		}
 	}
 	out["getDocs"] = append(out["getDocs"], docsHeaders)
+	if s.limiter != nil {
+		for _, op := range []string{"login", "register"} {
+			// Before the validator: a refused attempt costs no body read.
+			out[op] = []echo.MiddlewareFunc{operationTag(op), s.limitAttempts, out[op][1]}
+		}
+	}
 	return out, nil
 }
 

@@ -52,6 +52,8 @@ type config struct {
 	SessionLifetime time.Duration
 	SessionIdle     time.Duration
 	ReuseLeeway     time.Duration
+	SessionRetain   time.Duration
+	AttemptsPerMin  int
 	Argon2          auth.Argon2Params
 	HashConcurrency int
 }
@@ -143,6 +145,10 @@ var settings = []setting{
 		func(c *config, v string) error { return parseDuration(&c.SessionIdle, v, time.Minute, 8760*time.Hour) }},
 	{"ACCOUNTS_REFRESH_REUSE_LEEWAY", "refresh-reuse-leeway", "0s", "a refresh token used again within this long gives a new pair instead of ending the session",
 		func(c *config, v string) error { return parseDuration(&c.ReuseLeeway, v, 0, time.Minute) }},
+	{"ACCOUNTS_SESSION_RETENTION", "session-retention", "24h", "ended (revoked or expired) sessions and their refresh tokens are deleted after this long",
+		func(c *config, v string) error { return parseDuration(&c.SessionRetain, v, time.Hour, 8760*time.Hour) }},
+	{"ACCOUNTS_AUTH_ATTEMPTS_PER_MINUTE", "auth-attempts-per-minute", "60", "login and registration attempts per client IP per minute (set ACCOUNTS_TRUSTED_PROXIES behind a proxy); 0: no limit",
+		func(c *config, v string) error { return parseInt(&c.AttemptsPerMin, v, 0, 100_000) }},
 	{"ACCOUNTS_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory cost of new password hashes, KiB",
 		func(c *config, v string) error { return parseInt(&c.Argon2.MemoryKiB, v, 1024, 1<<20) }},
 	{"ACCOUNTS_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id time cost of new password hashes",

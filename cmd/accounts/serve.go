@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	go srv.PruneSessionsEvery(revCtx, 10*time.Minute, cfg.SessionRetain)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
@@ -127,6 +128,7 @@ func serverOptions(cfg config, keys *auth.KeySet, pool *pgxpool.Pool, log *slog.
 		Sessions: server.SessionPolicy{
 			Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle, ReuseLeeway: cfg.ReuseLeeway,
 		},
+		AttemptsPerMinute: cfg.AttemptsPerMin,
 	}, nil
 }
 

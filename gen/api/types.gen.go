@@ -229,7 +229,8 @@ type Problem struct {
 	// `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `USER_NOT_FOUND`,
 	// `FORBIDDEN`, `INVALID_CURSOR`, `LAST_ADMIN`, `USER_NOT_DELETED`,
 	// `PRECONDITION_FAILED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`,
-	// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `NOT_READY`, `INTERNAL`.
+	// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `RATE_LIMITED`, `NOT_READY`,
+	// `INTERNAL`.
 	//
 	//
 	// Example: VALIDATION_FAILED
@@ -449,6 +450,10 @@ type NotReady = Problem
 // PreconditionFailed An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type PreconditionFailed = Problem
+
+// TooManyRequests An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type TooManyRequests = Problem
 
 // Unauthenticated An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.

@@ -238,7 +238,8 @@ type Problem struct {
 	// `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `USER_NOT_FOUND`,
 	// `FORBIDDEN`, `INVALID_CURSOR`, `LAST_ADMIN`, `USER_NOT_DELETED`,
 	// `PRECONDITION_FAILED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`,
-	// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `NOT_READY`, `INTERNAL`.
+	// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `RATE_LIMITED`, `NOT_READY`,
+	// `INTERNAL`.
 	//
 	//
 	// Example: VALIDATION_FAILED
@@ -458,6 +459,10 @@ type NotReady = Problem
 // PreconditionFailed An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type PreconditionFailed = Problem
+
+// TooManyRequests An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type TooManyRequests = Problem
 
 // Unauthenticated An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -746,7 +751,8 @@ type ClientInterface interface {
 	//
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
-	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+	// are limited per client IP (429 `RATE_LIMITED`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -757,7 +763,8 @@ type ClientInterface interface {
 	//
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
-	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+	// are limited per client IP (429 `RATE_LIMITED`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1024,7 +1031,8 @@ func (c *Client) GetJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 //
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
-// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+// are limited per client IP (429 `RATE_LIMITED`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1045,7 +1053,8 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 //
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
-// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+// are limited per client IP (429 `RATE_LIMITED`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2405,7 +2414,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
-	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+	// are limited per client IP (429 `RATE_LIMITED`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2416,7 +2426,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
-	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+	// are limited per client IP (429 `RATE_LIMITED`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2739,6 +2750,11 @@ func (r GetJwksResponse) ContentType() string {
 	return ""
 }
 
+// LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
+type LoginResponse429Headers struct {
+	RetryAfter int
+}
+
 type LoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2748,8 +2764,12 @@ type LoginResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *InvalidCredentials
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LoginResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2765,6 +2785,11 @@ func (r LoginResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r LoginResponse) GetApplicationproblemJSON401() *InvalidCredentials {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -2930,6 +2955,11 @@ type RegisterResponse201Headers struct {
 	Location string
 }
 
+// RegisterResponse429Headers the declared response headers of an HTTP 429 response for Register
+type RegisterResponse429Headers struct {
+	RetryAfter int
+}
+
 type RegisterResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2939,10 +2969,14 @@ type RegisterResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *RegisterResponse201Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegisterResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -2958,6 +2992,11 @@ func (r RegisterResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RegisterResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RegisterResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -4043,7 +4082,8 @@ func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, reqEditor
 //
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
-// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+// are limited per client IP (429 `RATE_LIMITED`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4060,7 +4100,8 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 //
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
-// user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+// are limited per client IP (429 `RATE_LIMITED`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4564,6 +4605,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4571,6 +4619,19 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers LoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4714,6 +4775,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4734,6 +4802,16 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 			headers.Location = value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegisterResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -53,6 +53,34 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 	return err
 }
 
+const deleteEndedSessions = `-- name: DeleteEndedSessions :execrows
+DELETE FROM sessions
+WHERE id IN (
+    SELECT id FROM sessions
+    WHERE revoked_at < now() - make_interval(secs => $1::float8)
+       OR expires_at < now() - make_interval(secs => $1::float8)
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+`
+
+type DeleteEndedSessionsParams struct {
+	RetentionSeconds float64
+	Batch            int32
+}
+
+// Deletes, with their refresh tokens, up to @batch sessions that were revoked or
+// expired more than @retention_seconds ago. Both conditions are indexed. The
+// retention must outlast the revocation window, which replicas read back from
+// revoked_at. A session that ended by going idle is deleted once it expires.
+func (q *Queries) DeleteEndedSessions(ctx context.Context, arg DeleteEndedSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteEndedSessions, arg.RetentionSeconds, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getRefreshTokenForUpdate = `-- name: GetRefreshTokenForUpdate :one
 SELECT rt.used_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,

@@ -163,7 +163,8 @@ export interface paths {
          * Log in
          * @description Exchanges an address and password for an access token and a refresh token,
          *     and starts a session. A wrong password, an unknown address and a deleted
-         *     user all get the same 401 `INVALID_CREDENTIALS`, in the same time.
+         *     user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
+         *     are limited per client IP (429 `RATE_LIMITED`).
          */
         post: operations["login"];
         delete?: never;
@@ -621,7 +622,8 @@ export interface components {
              *     `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `USER_NOT_FOUND`,
              *     `FORBIDDEN`, `INVALID_CURSOR`, `LAST_ADMIN`, `USER_NOT_DELETED`,
              *     `PRECONDITION_FAILED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`,
-             *     `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `NOT_READY`, `INTERNAL`.
+             *     `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `RATE_LIMITED`, `NOT_READY`,
+             *     `INTERNAL`.
              * @example VALIDATION_FAILED
              */
             code: string;
@@ -764,6 +766,29 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description Too many attempts from this client (`RATE_LIMITED`): login and registration
+         *     are limited per client IP. Retry after the given number of seconds.
+         */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:rate-limited",
+                 *       "title": "Too many requests",
+                 *       "status": 429,
+                 *       "detail": "Too many attempts from this client; retry in 2 seconds.",
+                 *       "code": "RATE_LIMITED",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The caller may not do this (`FORBIDDEN`). */
         Forbidden: {
             headers: {
@@ -887,6 +912,8 @@ export interface components {
         ETag: string;
         /** @description RFC 8288 link to the next page, `<…>; rel="next"`, when there is one. */
         Link: string;
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: number;
         /** @description The RFC 6750 bearer challenge. */
         WWWAuthenticate: string;
     };
@@ -1054,6 +1081,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1087,6 +1115,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["InvalidCredentials"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };

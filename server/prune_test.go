@@ -1,0 +1,43 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestPruneSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cases := map[string]string{
+		"revokedLongAgo":  "revoked_at = now() - interval '25 hours', revoke_reason = 'logout'",
+		"expiredLongAgo":  "expires_at = now() - interval '25 hours'",
+		"revokedRecently": "revoked_at = now() - interval '1 hour', revoke_reason = 'logout'",
+		"expiredRecently": "expires_at = now() - interval '1 hour'",
+		"live":            "",
+	}
+	ids := map[string]string{}
+	for name, set := range cases {
+		u := e.newUser(t)
+		ids[name] = u.Id.String()
+		if set != "" {
+			mustExec(t, e, "UPDATE sessions SET "+set+" WHERE user_id = $1", u.Id)
+		}
+	}
+	n, err := e.srv.PruneSessions(context.Background(), 24*time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 sessions that ended more than 24h ago", n, err)
+	}
+	for name, id := range ids {
+		var sessions, tokens int
+		if err := e.pool.QueryRow(context.Background(),
+			"SELECT count(DISTINCT s.id), count(rt.token_hash) FROM sessions s LEFT JOIN refresh_tokens rt ON rt.session_id = s.id WHERE s.user_id = $1", id).
+			Scan(&sessions, &tokens); err != nil {
+			t.Fatal(err)
+		}
+		gone := name == "revokedLongAgo" || name == "expiredLongAgo"
+		if gone != (sessions == 0) || gone != (tokens == 0) {
+			t.Errorf("%s: %d sessions, %d refresh tokens left", name, sessions, tokens)
+		}
+	}
+}
