@@ -92,7 +92,7 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 func TestEveryOperationIsValidated(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

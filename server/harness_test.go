@@ -152,7 +152,7 @@ func checkResponses(t testing.TB, h http.Handler) http.Handler {
 			return string(b), err
 		})
 		var doc *openapi3.T
-		if doc, specErr = api.GetSwagger(); specErr == nil {
+		if doc, specErr = api.GetSpec(); specErr == nil {
 			doc.Servers = nil
 			specRouter, specErr = gorillamux.NewRouter(doc)
 		}

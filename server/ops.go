@@ -78,7 +78,7 @@ type specDocs struct {
 
 // loadSpecDocs turns the embedded spec into the JSON that /openapi.json serves.
 func loadSpecDocs() (specDocs, error) {
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		return specDocs{}, fmt.Errorf("server: loading the embedded spec: %w", err)
 	}

@@ -28,7 +28,7 @@ import (
 // router, and lets the validator check exactly the operation Echo dispatched
 // to: there is no second router to find the route again, or to disagree.
 func (s *Server) operationMiddlewares() (map[string][]echo.MiddlewareFunc, error) {
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("loading the embedded spec: %w", err)
 	}
