@@ -56,6 +56,9 @@ type Options struct {
 	// AttemptsPerMinute limits login and registration attempts per client IP
 	// (a token bucket of that many a minute, in bursts of as many). 0: no limit.
 	AttemptsPerMinute int
+	// CORSOrigins are the exact origins (https://app.example.com) whose browser
+	// pages may call the API. Empty: no cross-origin access.
+	CORSOrigins []string
 }
 
 // SessionPolicy sets how long sessions and their refresh tokens live.
@@ -93,6 +96,7 @@ type Server struct {
 	users       *Users
 	cursors     auth.CursorCodec
 	limiter     *clientLimiter
+	corsOrigins []string
 	sessions    SessionPolicy
 	rand        io.Reader
 	jwks        api.JWKS
@@ -131,6 +135,7 @@ func New(opts Options) (*Server, error) {
 		revocations: opts.Revocations,
 		sessions:    opts.Sessions,
 		rand:        opts.Rand,
+		corsOrigins: opts.CORSOrigins,
 	}
 	if s.cpu == nil {
 		s.cpu = auth.NewPool(runtime.GOMAXPROCS(0))
@@ -177,6 +182,9 @@ func (s *Server) routes(trusted []netip.Prefix) (*echo.Echo, error) {
 	e.HTTPErrorHandler = s.httpErrorHandler
 	e.IPExtractor = ipExtractor(trusted)
 	e.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
+	if len(s.corsOrigins) > 0 {
+		e.Use(cors(s.corsOrigins))
+	}
 
 	perOp, err := s.operationMiddlewares()
 	if err != nil {

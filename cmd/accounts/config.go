@@ -24,6 +24,7 @@ type config struct {
 	BodyLimit      int64
 	MigrateOnStart bool
 	TrustedProxies []netip.Prefix
+	CORSOrigins    []string
 
 	ShutdownDelay time.Duration
 	ShutdownDrain time.Duration
@@ -83,6 +84,8 @@ var settings = []setting{
 		func(c *config, v string) error { return parseBool(&c.MigrateOnStart, v) }},
 	{"ACCOUNTS_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is trusted; empty: the client IP is the direct peer",
 		func(c *config, v string) error { return parsePrefixes(&c.TrustedProxies, v) }},
+	{"ACCOUNTS_CORS_ORIGINS", "cors-origins", "", "comma-separated origins (https://app.example.com) whose browser pages may call the API; empty: none",
+		func(c *config, v string) error { return parseOrigins(&c.CORSOrigins, v) }},
 	{"ACCOUNTS_SHUTDOWN_DELAY", "shutdown-delay", "0s", "after SIGTERM, keep serving this long with /readyz at 503, so load balancers notice",
 		func(c *config, v string) error { return parseDuration(&c.ShutdownDelay, v, 0, 5*time.Minute) }},
 	{"ACCOUNTS_SHUTDOWN_DRAIN", "shutdown-drain", "10s", "then wait this long for in-flight requests before closing them",
@@ -296,6 +299,23 @@ func parseDuration(dst *time.Duration, v string, lo, hi time.Duration) error {
 		return fmt.Errorf("must be from %s to %s", lo, hi)
 	}
 	*dst = d
+	return nil
+}
+
+func parseOrigins(dst *[]string, v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return fmt.Errorf("%q is not an origin such as https://app.example.com", part)
+		}
+		out = append(out, part)
+	}
+	*dst = out
 	return nil
 }
 

@@ -129,6 +129,7 @@ func serverOptions(cfg config, keys *auth.KeySet, pool *pgxpool.Pool, log *slog.
 			Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle, ReuseLeeway: cfg.ReuseLeeway,
 		},
 		AttemptsPerMinute: cfg.AttemptsPerMin,
+		CORSOrigins:       cfg.CORSOrigins,
 	}, nil
 }
 
