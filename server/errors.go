@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -46,6 +48,13 @@ func writeProblem(c echo.Context, status int, p api.Problem) error {
 		return nil
 	}
 	return echoJSON(c.Response(), p)
+}
+
+// echoJSON writes v as JSON without HTML escaping.
+func echoJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // problemFor maps an error to its status and problem body.

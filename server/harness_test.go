@@ -85,10 +85,7 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, dbURL string, mods ...func(*serv
 
 // newTokens returns access tokens over keys with the test clock.
 func newTokens(t testing.TB, keys *auth.KeySet, clock *testClock) *auth.Tokens {
-	tokens, err := auth.NewTokens(keys, auth.TokenOptions{
-		Issuer: servertest.Issuer, Audience: servertest.Audience, TTL: 15 * time.Minute,
-		Leeway: 30 * time.Second, CacheSize: 1000, Now: clock.Now,
-	})
+	tokens, err := servertest.NewTokens(keys, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,16 +28,14 @@ type userFilter struct {
 
 // listFilter reads the query parameters the schema has already checked, and
 // checks the address, which it cannot.
-func listFilter(p api.ListUsersParams) (userFilter, error) {
+func listFilter(p api.ListUsersParams) (userFilter, FieldErrors) {
 	f := userFilter{limit: defaultPageSize, q: p.Q}
 	if p.Limit != nil {
 		f.limit = *p.Limit
 	}
+	var fields FieldErrors
 	if p.Email != nil {
-		email, err := auth.NormalizeEmail(*p.Email)
-		if err != nil {
-			return f, FieldErrors{fieldError("email", err.Error())}
-		}
+		email := fields.check("email", *p.Email, auth.NormalizeEmail)
 		f.email = &email
 	}
 	if p.Role != nil {
@@ -46,7 +44,7 @@ func listFilter(p api.ListUsersParams) (userFilter, error) {
 	}
 	f.deleted = p.Deleted != nil && *p.Deleted
 	f.oldestFirst = p.Sort != nil && *p.Sort == api.CreatedAt
-	return f, nil
+	return f, fields
 }
 
 // query returns the parameters of the listing, without the page size, as the
@@ -75,9 +73,9 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 	if auth.Authorize(principal(ctx), auth.ActionListUsers, uuid.Nil) != auth.Allow {
 		return api.ListUsers403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, adminOnly)}, nil
 	}
-	f, err := listFilter(req.Params)
-	if err != nil {
-		return api.ListUsers400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalid(ctx, err.(FieldErrors)...)}, nil
+	f, fields := listFilter(req.Params)
+	if len(fields) > 0 {
+		return api.ListUsers400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalid(ctx, fields...)}, nil
 	}
 	scope := f.query().Encode()
 	var after *auth.Cursor

@@ -86,18 +86,22 @@ func (us *Users) CheckPassword(ctx context.Context, password, email, name string
 // checkIdentity normalises an address and a name, or names what is wrong.
 func checkIdentity(email, name string) (string, string, error) {
 	var fields FieldErrors
-	email, err := auth.NormalizeEmail(email)
-	if err != nil {
-		fields = append(fields, fieldError("email", err.Error()))
-	}
-	name, err = auth.CheckName(name)
-	if err != nil {
-		fields = append(fields, fieldError("name", err.Error()))
-	}
+	email = fields.check("email", email, auth.NormalizeEmail)
+	name = fields.check("name", name, auth.CheckName)
 	if len(fields) > 0 {
 		return "", "", fields
 	}
 	return email, name, nil
+}
+
+// check applies rule to the value of field: it returns the normalised value,
+// or records why the field is refused.
+func (fe *FieldErrors) check(field, value string, rule func(string) (string, error)) string {
+	v, err := rule(value)
+	if err != nil {
+		*fe = append(*fe, fieldError(field, err.Error()))
+	}
+	return v
 }
 
 // badRequest maps the rule errors of Users to their 400 problem, if err is one.

@@ -6,11 +6,11 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/swaggest/swgui/v5/static"
 	"github.com/vearutop/statigz"
@@ -76,12 +76,8 @@ type specDocs struct {
 	json api.OpenAPIDocument
 }
 
-// loadSpecDocs turns the embedded spec into the JSON that /openapi.json serves.
-func loadSpecDocs() (specDocs, error) {
-	doc, err := api.GetSpec()
-	if err != nil {
-		return specDocs{}, fmt.Errorf("server: loading the embedded spec: %w", err)
-	}
+// loadSpecDocs turns the spec into the JSON that /openapi.json serves.
+func loadSpecDocs(doc *openapi3.T) (specDocs, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return specDocs{}, fmt.Errorf("server: serializing the spec: %w", err)
@@ -138,13 +134,6 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		return next(c)
 	}
-}
-
-// echoJSON writes v as JSON without HTML escaping.
-func echoJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // mustRead reads a file embedded at build time; a failure is a build mistake.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -94,9 +93,6 @@ func (s *Server) replacePassword(ctx context.Context, id uuid.UUID, password str
 // operation behind a bearer token, so it carries the Bearer challenge; its code
 // tells clients not to refresh their token over it.
 func wrongCurrentPassword(ctx context.Context) api.SetPasswordResponseObject {
-	pr := newProblem(ctx, http.StatusUnauthorized, CodeInvalidCredentials, "The current password is wrong.",
-		fieldError("current_password", "is wrong"))
-	return api.SetPassword401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: api.UnauthenticatedApplicationProblemPlusJSONResponse{
-		Body: pr, Headers: api.UnauthenticatedResponseHeaders{WWWAuthenticate: bearerChallenge(false)},
-	}}
+	return api.SetPassword401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
+		CodeInvalidCredentials, "The current password is wrong.", false, fieldError("current_password", "is wrong"))}
 }

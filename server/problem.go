@@ -112,6 +112,15 @@ func conflict(ctx context.Context, code, detail string, fields ...api.FieldError
 	return api.ConflictApplicationProblemPlusJSONResponse(newProblem(ctx, http.StatusConflict, code, detail, fields...))
 }
 
+// unauthenticated is a 401 of a bearer-protected operation, with its challenge
+// (error="invalid_token" when the token itself was refused).
+func unauthenticated(ctx context.Context, code, detail string, tokenRefused bool, fields ...api.FieldError) api.UnauthenticatedApplicationProblemPlusJSONResponse {
+	return api.UnauthenticatedApplicationProblemPlusJSONResponse{
+		Body:    newProblem(ctx, http.StatusUnauthorized, code, detail, fields...),
+		Headers: api.UnauthenticatedResponseHeaders{WWWAuthenticate: bearerChallenge(tokenRefused)},
+	}
+}
+
 // invalid is a 400 VALIDATION_FAILED naming the fields.
 func invalid(ctx context.Context, fields ...api.FieldError) api.BadRequestApplicationProblemPlusJSONResponse {
 	return api.BadRequestApplicationProblemPlusJSONResponse(newProblem(ctx, http.StatusBadRequest, CodeValidationFailed, "The request has invalid fields.", fields...))

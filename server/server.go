@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
@@ -154,13 +155,21 @@ func New(opts Options) (*Server, error) {
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
-	if s.jwks, err = publicJWKS(opts.Tokens.Keys()); err != nil {
+	if s.jwks, err = toJWKS(opts.Tokens.Keys()); err != nil {
 		return nil, err
 	}
-	if s.spec, err = loadSpecDocs(); err != nil {
+	// The spec is decoded and checked once, for /openapi.json and the validator.
+	doc, err := api.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("server: loading the embedded spec: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("server: the embedded spec is invalid: %w", err)
+	}
+	if s.spec, err = loadSpecDocs(doc); err != nil {
 		return nil, err
 	}
-	if s.handler, err = s.routes(opts.TrustedProxies); err != nil {
+	if s.handler, err = s.routes(doc, opts.TrustedProxies); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -176,7 +185,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 // routes builds the Echo instance: global middleware, every operation of the
 // contract with its own validator, and the docs assets.
-func (s *Server) routes(trusted []netip.Prefix) (*echo.Echo, error) {
+func (s *Server) routes(doc *openapi3.T, trusted []netip.Prefix) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.httpErrorHandler
@@ -186,7 +195,7 @@ func (s *Server) routes(trusted []netip.Prefix) (*echo.Echo, error) {
 		e.Use(cors(s.corsOrigins))
 	}
 
-	perOp, err := s.operationMiddlewares()
+	perOp, err := s.operationMiddlewares(doc)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -187,15 +186,6 @@ func (s *Server) GetJwks(ctx context.Context, _ api.GetJwksRequestObject) (api.G
 		Body:    s.jwks,
 		Headers: api.GetJwks200ResponseHeaders{CacheControl: "public, max-age=300"},
 	}, nil
-}
-
-// publicJWKS converts the public key set for the API, once at start.
-func publicJWKS(ks *auth.KeySet) (api.JWKS, error) {
-	var out api.JWKS
-	if err := json.Unmarshal(ks.PublicJSON(), &out); err != nil {
-		return api.JWKS{}, fmt.Errorf("server: the public key set: %w", err)
-	}
-	return out, nil
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

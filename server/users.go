@@ -20,10 +20,8 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	p := principal(ctx)
 	u, err := s.q.GetUserByID(ctx, p.UserID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		pr := newProblem(ctx, http.StatusUnauthorized, CodeUnauthenticated, "The bearer token is invalid, expired or revoked.")
-		return api.GetMe401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: api.UnauthenticatedApplicationProblemPlusJSONResponse{
-			Body: pr, Headers: api.UnauthenticatedResponseHeaders{WWWAuthenticate: bearerChallenge(true)},
-		}}, nil
+		return api.GetMe401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
+			CodeUnauthenticated, "The bearer token is invalid, expired or revoked.", true)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get me: %w", err)
@@ -59,14 +57,12 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	if patch.Role != nil && auth.Authorize(p, auth.ActionChangeRole, req.Id) != auth.Allow {
 		return api.UpdateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, "Only an admin may change a role.")}, nil
 	}
-	change, err := checkPatch(patch)
-	if err != nil {
-		var fields FieldErrors
-		errors.As(err, &fields)
+	change, fields := checkPatch(patch)
+	if len(fields) > 0 {
 		return api.UpdateUser400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalid(ctx, fields...)}, nil
 	}
 	var out patchOutcome
-	err = s.inTx(ctx, func(q *db.Queries) (err error) {
+	err := s.inTx(ctx, func(q *db.Queries) (err error) {
 		out, err = applyPatch(ctx, q, req.Id, change, parseIfMatch(req.Params.IfMatch))
 		return err
 	})
@@ -89,32 +85,24 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	return api.UpdateUser200JSONResponse{Body: toUser(out.user), Headers: api.UpdateUser200ResponseHeaders{ETag: etag(out.user.Version)}}, nil
 }
 
-// checkPatch normalises the members of a patch the schema cannot check.
-func checkPatch(patch *api.UserPatch) (db.UpdateUserParams, error) {
+// checkPatch normalises the members of a patch the schema cannot check, or
+// names the ones it refuses.
+func checkPatch(patch *api.UserPatch) (db.UpdateUserParams, FieldErrors) {
 	var change db.UpdateUserParams
 	var fields FieldErrors
 	if patch.Email != nil {
-		email, err := auth.NormalizeEmail(*patch.Email)
-		if err != nil {
-			fields = append(fields, fieldError("email", err.Error()))
-		}
+		email := fields.check("email", *patch.Email, auth.NormalizeEmail)
 		change.Email = &email
 	}
 	if patch.Name != nil {
-		name, err := auth.CheckName(*patch.Name)
-		if err != nil {
-			fields = append(fields, fieldError("name", err.Error()))
-		}
+		name := fields.check("name", *patch.Name, auth.CheckName)
 		change.Name = &name
 	}
 	if patch.Role != nil {
 		role := db.UserRole(*patch.Role)
 		change.Role = &role
 	}
-	if len(fields) > 0 {
-		return change, fields
-	}
-	return change, nil
+	return change, fields
 }
 
 // patchOutcome is what the patch transaction decided.

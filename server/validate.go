@@ -17,8 +17,6 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-
-	"github.com/meridianhq/accounts/gen/api"
 )
 
 // operationMiddlewares returns, for every operationId of the contract, the
@@ -27,14 +25,10 @@ import (
 // leaves unknown routes (404) and wrong methods (405 with Allow) to Echo's own
 // router, and lets the validator check exactly the operation Echo dispatched
 // to: there is no second router to find the route again, or to disagree.
-func (s *Server) operationMiddlewares() (map[string][]echo.MiddlewareFunc, error) {
-	doc, err := api.GetSpec()
-	if err != nil {
-		return nil, fmt.Errorf("loading the embedded spec: %w", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("the embedded spec is invalid: %w", err)
-	}
+//
+// Login and register also get the attempts limit, before the validator so a
+// refused attempt costs no body read; the docs page gets its own headers.
+func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.MiddlewareFunc, error) {
 	doc.SetStringFormatValidator("uuid", openapi3.NewCallbackValidator(checkUUID))
 	registerStrictJSON()
 	opts := &openapi3filter.Options{
@@ -51,15 +45,17 @@ func (s *Server) operationMiddlewares() (map[string][]echo.MiddlewareFunc, error
 			if op.OperationID == "" {
 				return nil, fmt.Errorf("%s %s has no operationId", method, path)
 			}
+			id := op.OperationID
+			chain := []echo.MiddlewareFunc{operationTag(id)}
+			if s.limiter != nil && (id == "login" || id == "register") {
+				chain = append(chain, s.limitAttempts)
+			}
 			route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
-			out[op.OperationID] = []echo.MiddlewareFunc{operationTag(op.OperationID), validateRequest(route, opts)}
-		}
-	}
-	out["getDocs"] = append(out["getDocs"], docsHeaders)
-	if s.limiter != nil {
-		for _, op := range []string{"login", "register"} {
-			// Before the validator: a refused attempt costs no body read.
-			out[op] = []echo.MiddlewareFunc{operationTag(op), s.limitAttempts, out[op][1]}
+			chain = append(chain, validateRequest(route, opts))
+			if id == "getDocs" {
+				chain = append(chain, docsHeaders)
+			}
+			out[id] = chain
 		}
 	}
 	return out, nil
@@ -83,7 +79,10 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			params := make(map[string]string, len(names))
+			var params map[string]string
+			if len(names) > 0 {
+				params = make(map[string]string, len(names))
+			}
 			for _, n := range names {
 				v := c.Param(n)
 				if u, err := url.PathUnescape(v); err == nil {

@@ -15,7 +15,8 @@ import (
 func poolConfig(cfg config) (*pgxpool.Config, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, usageErrorf("DATABASE_URL: %v", redactedParseError(err))
+		// Not err itself: pgx's parse errors can echo the password.
+		return nil, usageErrorf("DATABASE_URL: cannot be parsed as a connection string")
 	}
 	pc.MaxConns = cfg.DBMaxConns
 	pc.MinConns = cfg.DBMinConns
@@ -49,9 +50,4 @@ func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
 	return pool, nil
-}
-
-// redactedParseError keeps pgx's parse errors from echoing the password.
-func redactedParseError(err error) string {
-	return "cannot be parsed as a connection string"
 }

@@ -45,10 +45,7 @@ func Options(pool *pgxpool.Pool, log *slog.Logger, keys *auth.KeySet, now func()
 			return server.Options{}, err
 		}
 	}
-	tokens, err := auth.NewTokens(keys, auth.TokenOptions{
-		Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute,
-		Leeway: 30 * time.Second, CacheSize: 1000, Now: now,
-	})
+	tokens, err := NewTokens(keys, now)
 	if err != nil {
 		return server.Options{}, err
 	}
@@ -66,6 +63,15 @@ func Options(pool *pgxpool.Pool, log *slog.Logger, keys *auth.KeySet, now func()
 		Revocations: server.NewRevocations(pool, 16*time.Minute, log),
 		Sessions:    server.SessionPolicy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour},
 	}, nil
+}
+
+// NewTokens returns access tokens as tests use them: Issuer, Audience, the
+// production lifetime (15 minutes) and leeway (30 seconds), the clock now.
+func NewTokens(keys *auth.KeySet, now func() time.Time) (*auth.Tokens, error) {
+	return auth.NewTokens(keys, auth.TokenOptions{
+		Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute,
+		Leeway: 30 * time.Second, CacheSize: 1000, Now: now,
+	})
 }
 
 // Serve starts the revocation set (until ctx ends) and the server, and serves

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -195,7 +194,7 @@ func ensureTemplate(admin string) (string, error) {
 	return name, nil
 }
 
-// MigrateUp applies every migration to the database at u.
+// migrateUp applies every embedded migration to the database at u.
 func migrateUp(ctx context.Context, u string) error {
 	cfg, err := pgx.ParseConfig(u)
 	if err != nil {
@@ -203,11 +202,6 @@ func migrateUp(ctx context.Context, u string) error {
 	}
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
-	return Up(ctx, db)
-}
-
-// Up applies every embedded migration over db.
-func Up(ctx context.Context, db *sql.DB) error {
 	p, err := goose.NewProvider(goose.DialectPostgres, db, schema.FS)
 	if err != nil {
 		return err
