@@ -5,22 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"net/netip"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // Register creates an account with the user role.
 func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
-	u, err := s.users.Create(ctx, NewUser{Email: req.Body.Email, Name: req.Body.Name, Password: req.Body.Password, Role: auth.RoleUser})
+	u, err := s.Users.Create(ctx, users.NewUser{Email: req.Body.Email, Name: req.Body.Name, Password: req.Body.Password, Role: auth.RoleUser})
 	if p, ok := badRequest(ctx, err); ok {
-		return api.Register400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p)}, nil
+		return api.Register400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: p}, nil
 	}
-	if errors.Is(err, ErrEmailTaken) {
+	if errors.Is(err, users.ErrEmailTaken) {
 		return api.Register409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: emailTaken(ctx)}, nil
 	}
 	if err != nil {
@@ -33,82 +35,45 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 }
 
 // Login checks an address and password and starts a session. Every failure
-// (unknown address, deleted user, wrong password) answers the same 401 after one
-// full password verification, so neither the answer nor its timing tells
-// whether the address has an account.
+// answers the same 401 (see users.Service.Login for why its timing says
+// nothing either).
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
-	email, err := auth.NormalizeEmail(req.Body.Email)
-	if err != nil {
-		return api.Login400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalid(ctx, fieldError("email", err.Error()))}, nil
+	pair, err := s.Users.Login(ctx, req.Body.Email, req.Body.Password, clientOf(ctx))
+	if p, ok := badRequest(ctx, err); ok {
+		return api.Login400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: p}, nil
 	}
-	cred, err := s.q.GetCredentialsByEmail(ctx, email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		if _, err := s.hasher.Verify(ctx, s.hasher.DummyHash(), req.Body.Password); err != nil {
-			return nil, fmt.Errorf("login: dummy verification: %w", err)
-		}
-		s.logLogin(ctx, "login failed", uuid.Nil, "no such user")
-		return invalidCredentials(ctx), nil
+	var refused *users.LoginFailure
+	if errors.As(err, &refused) {
+		s.logLogin(ctx, "login failed", refused.UserID, refused.Reason)
+		p := httpx.Problem(ctx, api.CodeInvalidCredentials, "The email address or password is wrong.")
+		return api.Login401ApplicationProblemPlusJSONResponse{InvalidCredentialsApplicationProblemPlusJSONResponse: api.InvalidCredentialsApplicationProblemPlusJSONResponse(p)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	v, err := s.hasher.Verify(ctx, cred.PasswordHash, req.Body.Password)
-	if err != nil {
-		return nil, fmt.Errorf("login: verifying user %s: %w", cred.ID, err)
-	}
-	if !v.Match {
-		s.logLogin(ctx, "login failed", cred.ID, "wrong password")
-		return invalidCredentials(ctx), nil
-	}
-	var rehash *passwordRehash
-	if v.Rehash {
-		if rehash, err = s.rehash(ctx, cred.PasswordHash, req.Body.Password); err != nil {
-			return nil, fmt.Errorf("login: %w", err)
-		}
-	}
-	pair, err := s.startSession(ctx, cred.ID, cred.Role, rehash)
-	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
-	}
-	s.logLogin(ctx, "login succeeded", cred.ID, "")
-	return api.Login200JSONResponse(pair), nil
-}
-
-// invalidCredentials is the one answer to every failed login.
-func invalidCredentials(ctx context.Context) api.LoginResponseObject {
-	p := newProblem(ctx, http.StatusUnauthorized, CodeInvalidCredentials, "The email address or password is wrong.")
-	return api.Login401ApplicationProblemPlusJSONResponse{InvalidCredentialsApplicationProblemPlusJSONResponse: api.InvalidCredentialsApplicationProblemPlusJSONResponse(p)}
+	s.logLogin(ctx, "login succeeded", pair.UserID, "")
+	return api.Login200JSONResponse(toTokenPair(pair)), nil
 }
 
 // logLogin records a login event: the user when known, the request and the
 // client IP. Never the address, the password or a token.
 func (s *Server) logLogin(ctx context.Context, msg string, user uuid.UUID, reason string) {
-	ip, _ := clientFrom(ctx)
-	attrs := []slog.Attr{slog.String("request_id", requestIDFrom(ctx)), slog.String("ip", ip)}
+	ri := httpx.Info(ctx)
+	attrs := []slog.Attr{slog.String("request_id", ri.ID), slog.String("ip", ri.IP)}
 	if user != uuid.Nil {
 		attrs = append(attrs, slog.String("user_id", user.String()))
 	}
 	if reason != "" {
 		attrs = append(attrs, slog.String("reason", reason))
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+	s.Logger.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 }
 
-// passwordRehash replaces a user's hash by one of the current parameters.
-type passwordRehash struct{ old, new string }
-
-func (s *Server) rehash(ctx context.Context, old, password string) (*passwordRehash, error) {
-	h, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return nil, fmt.Errorf("re-hashing: %w", err)
-	}
-	return &passwordRehash{old: old, new: h}, nil
-}
-
-// emailTaken is the 409 for an address that a live account already has.
-func emailTaken(ctx context.Context) api.ConflictApplicationProblemPlusJSONResponse {
-	return conflict(ctx, CodeEmailTaken, "An account with this email address already exists.",
-		fieldError("email", "is already registered"))
+// clientOf is the client of the request in ctx, as a session records it.
+func clientOf(ctx context.Context) sessions.Client {
+	ri := httpx.Info(ctx)
+	ip, _ := netip.ParseAddr(ri.IP) // the zero Addr when there is none
+	return sessions.Client{IP: ip, UserAgent: ri.UserAgent}
 }
 
 // userLocation is the URL of a user.

@@ -12,13 +12,14 @@ import (
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
 func TestRegister(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	taken := e.register(t, "Taken@Example.com", "Taken", strongPassword)
+	e := servertest.New(t)
+	taken := e.Register(t, "Taken@Example.com", "Taken", servertest.StrongPassword)
 	if taken.Email != "Taken@Example.com" || taken.Role != client.RoleUser {
 		t.Fatalf("registered %+v", taken)
 	}
@@ -33,33 +34,33 @@ func TestRegister(t *testing.T) {
 	}{
 		{"Created_201", `{"email":"ada@example.com","password":"correct horse battery staple","name":"Ada"}`, 201, "", "", "ada@example.com"},
 		{"TrimmedEmailKeepsCase_201", `{"email":"  Grace.Hopper@Example.COM ","password":"correct horse battery staple","name":"Grace"}`, 201, "", "", "Grace.Hopper@Example.COM"},
-		{"EmailTakenOtherCase_409", `{"email":"taken@EXAMPLE.com","password":"correct horse battery staple","name":"T"}`, 409, server.CodeEmailTaken, "email", ""},
-		{"EmailTakenWithSpaces_409", `{"email":" Taken@Example.com ","password":"correct horse battery staple","name":"T"}`, 409, server.CodeEmailTaken, "email", ""},
-		{"DisplayName_400", `{"email":"Bob <bob@example.com>","password":"correct horse battery staple","name":"Bob"}`, 400, server.CodeValidationFailed, "email", ""},
-		{"NoAt_400", `{"email":"bob.example.com","password":"correct horse battery staple","name":"Bob"}`, 400, server.CodeValidationFailed, "email", ""},
-		{"NoDomainDot_400", `{"email":"bob@localhost","password":"correct horse battery staple","name":"Bob"}`, 400, server.CodeValidationFailed, "email", ""},
-		{"MissingEmail_400", `{"password":"correct horse battery staple","name":"Bob"}`, 400, server.CodeValidationFailed, "email", ""},
-		{"MissingName_400", `{"email":"bob@example.com","password":"correct horse battery staple"}`, 400, server.CodeValidationFailed, "name", ""},
-		{"EmptyName_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":""}`, 400, server.CodeValidationFailed, "name", ""},
-		{"BlankName_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"   "}`, 400, server.CodeValidationFailed, "name", ""},
-		{"NameTooLong_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"` + long + `"}`, 400, server.CodeValidationFailed, "name", ""},
-		{"NameControlChar_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"Bob\u0007"}`, 400, server.CodeValidationFailed, "name", ""},
-		{"NameNumber_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":42}`, 400, server.CodeValidationFailed, "name", ""},
-		{"UnknownField_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"Bob","role":"admin"}`, 400, server.CodeValidationFailed, "role", ""},
-		{"CaseVariantField_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"Bob","PASSWORD":"x"}`, 400, server.CodeValidationFailed, "PASSWORD", ""},
-		{"PasswordTooShort_400", `{"email":"bob@example.com","password":"Zq8#vL2","name":"Bob"}`, 400, server.CodeValidationFailed, "password", ""},
-		{"PasswordTooLong_400", `{"email":"bob@example.com","password":"` + strings.Repeat("Zq8#vL2!", 16) + `x","name":"Bob"}`, 400, server.CodeValidationFailed, "password", ""},
-		{"PasswordCommon_400", `{"email":"bob@example.com","password":"password123","name":"Bob"}`, 400, server.CodeWeakPassword, "password", ""},
-		{"PasswordGuessable_400", `{"email":"bob@example.com","password":"Summer2024!","name":"Bob"}`, 400, server.CodeWeakPassword, "password", ""},
-		{"PasswordHasLocalPart_400", `{"email":"zebulon@example.com","password":"xx-ZEBULON-correct-horse","name":"Z"}`, 400, server.CodeWeakPassword, "password", ""},
+		{"EmailTakenOtherCase_409", `{"email":"taken@EXAMPLE.com","password":"correct horse battery staple","name":"T"}`, 409, string(api.CodeEmailTaken), "email", ""},
+		{"EmailTakenWithSpaces_409", `{"email":" Taken@Example.com ","password":"correct horse battery staple","name":"T"}`, 409, string(api.CodeEmailTaken), "email", ""},
+		{"DisplayName_400", `{"email":"Bob <bob@example.com>","password":"correct horse battery staple","name":"Bob"}`, 400, string(api.CodeValidationFailed), "email", ""},
+		{"NoAt_400", `{"email":"bob.example.com","password":"correct horse battery staple","name":"Bob"}`, 400, string(api.CodeValidationFailed), "email", ""},
+		{"NoDomainDot_400", `{"email":"bob@localhost","password":"correct horse battery staple","name":"Bob"}`, 400, string(api.CodeValidationFailed), "email", ""},
+		{"MissingEmail_400", `{"password":"correct horse battery staple","name":"Bob"}`, 400, string(api.CodeValidationFailed), "email", ""},
+		{"MissingName_400", `{"email":"bob@example.com","password":"correct horse battery staple"}`, 400, string(api.CodeValidationFailed), "name", ""},
+		{"EmptyName_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":""}`, 400, string(api.CodeValidationFailed), "name", ""},
+		{"BlankName_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"   "}`, 400, string(api.CodeValidationFailed), "name", ""},
+		{"NameTooLong_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"` + long + `"}`, 400, string(api.CodeValidationFailed), "name", ""},
+		{"NameControlChar_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"Bob\u0007"}`, 400, string(api.CodeValidationFailed), "name", ""},
+		{"NameNumber_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":42}`, 400, string(api.CodeValidationFailed), "name", ""},
+		{"UnknownField_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"Bob","role":"admin"}`, 400, string(api.CodeValidationFailed), "role", ""},
+		{"CaseVariantField_400", `{"email":"bob@example.com","password":"correct horse battery staple","name":"Bob","PASSWORD":"x"}`, 400, string(api.CodeValidationFailed), "PASSWORD", ""},
+		{"PasswordTooShort_400", `{"email":"bob@example.com","password":"Zq8#vL2","name":"Bob"}`, 400, string(api.CodeValidationFailed), "password", ""},
+		{"PasswordTooLong_400", `{"email":"bob@example.com","password":"` + strings.Repeat("Zq8#vL2!", 16) + `x","name":"Bob"}`, 400, string(api.CodeValidationFailed), "password", ""},
+		{"PasswordCommon_400", `{"email":"bob@example.com","password":"password123","name":"Bob"}`, 400, string(api.CodeWeakPassword), "password", ""},
+		{"PasswordGuessable_400", `{"email":"bob@example.com","password":"Summer2024!","name":"Bob"}`, 400, string(api.CodeWeakPassword), "password", ""},
+		{"PasswordHasLocalPart_400", `{"email":"zebulon@example.com","password":"xx-ZEBULON-correct-horse","name":"Z"}`, 400, string(api.CodeWeakPassword), "password", ""},
 		// Lengths count code points: 8 characters in 11 bytes pass, 7 in 10 do not.
 		{"PasswordEightCodePoints_201", `{"email":"emoji@example.com","password":"Zq8#vL2🦊","name":"Emoji"}`, 201, "", "", "emoji@example.com"},
-		{"PasswordSevenCodePoints_400", `{"email":"emoji2@example.com","password":"Zq8#vL🦊","name":"Emoji"}`, 400, server.CodeValidationFailed, "password", ""},
+		{"PasswordSevenCodePoints_400", `{"email":"emoji2@example.com","password":"Zq8#vL🦊","name":"Emoji"}`, 400, string(api.CodeValidationFailed), "password", ""},
 		{"Password128CodePoints_201", `{"email":"long@example.com","password":"` + strings.Repeat("🦊Zq8#vL2", 16) + `","name":"Long"}`, 201, "", "", "long@example.com"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := e.client.RegisterWithBodyWithResponse(context.Background(), "application/json", strings.NewReader(tc.body))
+			res, err := e.Client.RegisterWithBodyWithResponse(context.Background(), "application/json", strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +76,7 @@ func TestRegister(t *testing.T) {
 				}
 				return
 			}
-			p := problemOf(t, res.Body)
+			p := servertest.ProblemOf(t, res.Body)
 			if p.Code != tc.code || p.Errors == nil || !hasField(*p.Errors, tc.field) {
 				t.Fatalf("got %s, want %s naming %q", res.Body, tc.code, tc.field)
 			}
@@ -95,7 +96,7 @@ func hasField(errs []api.FieldError, field string) bool {
 
 func TestRegisterConcurrentSameEmail(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	const n = 50
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
@@ -105,7 +106,7 @@ func TestRegisterConcurrentSameEmail(t *testing.T) {
 			if i%2 == 1 {
 				email = " RACE@example.com"
 			}
-			res, err := e.client.RegisterWithResponse(context.Background(), client.RegisterRequest{Email: email, Name: "Racer", Password: strongPassword})
+			res, err := e.Client.RegisterWithResponse(context.Background(), client.RegisterRequest{Email: email, Name: "Racer", Password: servertest.StrongPassword})
 			if err != nil {
 				t.Error(err)
 				return
@@ -125,49 +126,47 @@ func TestRegisterConcurrentSameEmail(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	gone := e.newUser(t)
-	if _, err := e.pool.Exec(context.Background(), "UPDATE users SET deleted_at = now() WHERE id = $1", gone.Id); err != nil {
-		t.Fatal(err)
-	}
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	gone := e.NewUser(t)
+	e.DeleteUser(t, gone.Id)
 	t.Run("Success_200", func(t *testing.T) {
-		pair := e.login(t, "  "+strings.ToUpper(u.Email)+" ", u.password)
+		pair := e.Login(t, "  "+strings.ToUpper(u.Email)+" ", u.Password)
 		if pair.TokenType != client.Bearer || pair.ExpiresIn != 900 || pair.AccessToken == "" || len(pair.RefreshToken) != 43 {
 			t.Fatalf("token pair %+v", pair)
 		}
-		if status := e.me(t, pair.AccessToken); status != http.StatusOK {
+		if status := e.Me(t, pair.AccessToken); status != http.StatusOK {
 			t.Fatalf("/users/me with the new token: %d", status)
 		}
 	})
 	t.Run("MalformedEmail_400", func(t *testing.T) {
-		res, err := e.client.LoginWithResponse(context.Background(), client.LoginRequest{Email: "not an address", Password: "whatever1"})
+		res, err := e.Client.LoginWithResponse(context.Background(), client.LoginRequest{Email: "not an address", Password: "whatever1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.StatusCode() != 400 || problemOf(t, res.Body).Code != server.CodeValidationFailed {
+		if res.StatusCode() != 400 || servertest.ProblemOf(t, res.Body).Code != string(api.CodeValidationFailed) {
 			t.Fatalf("got %d %s", res.StatusCode(), res.Body)
 		}
 	})
 	// The three failures must be indistinguishable: same status, headers and
 	// bytes (with the same request id).
 	failures := []struct{ name, email, password string }{
-		{"UnknownEmail_401", "nobody@example.com", u.password},
-		{"WrongPassword_401", u.Email, u.password + "!"},
-		{"DeletedUser_401", gone.Email, gone.password},
+		{"UnknownEmail_401", "nobody@example.com", u.Password},
+		{"WrongPassword_401", u.Email, u.Password + "!"},
+		{"DeletedUser_401", gone.Email, gone.Password},
 	}
 	var first []byte
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
-			res, err := e.client.LoginWithResponse(context.Background(), client.LoginRequest{Email: f.email, Password: f.password},
+			res, err := e.Client.LoginWithResponse(context.Background(), client.LoginRequest{Email: f.email, Password: f.password},
 				func(_ context.Context, r *http.Request) error {
-					r.Header.Set(server.HeaderRequestID, "same-id")
+					r.Header.Set(httpx.HeaderRequestID, "same-id")
 					return nil
 				})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.StatusCode() != 401 || problemOf(t, res.Body).Code != server.CodeInvalidCredentials {
+			if res.StatusCode() != 401 || servertest.ProblemOf(t, res.Body).Code != string(api.CodeInvalidCredentials) {
 				t.Fatalf("got %d %s", res.StatusCode(), res.Body)
 			}
 			if first == nil {
@@ -184,18 +183,18 @@ func TestLogin(t *testing.T) {
 
 func TestLoginLogs(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	e.login(t, u.Email, u.password)
-	_, _ = e.client.LoginWithResponse(context.Background(), client.LoginRequest{Email: u.Email, Password: "wrong password here"})
-	_, _ = e.client.LoginWithResponse(context.Background(), client.LoginRequest{Email: "ghost@example.com", Password: "wrong password here"})
-	logs := e.logs.String()
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	e.Login(t, u.Email, u.Password)
+	_, _ = e.Client.LoginWithResponse(context.Background(), client.LoginRequest{Email: u.Email, Password: "wrong password here"})
+	_, _ = e.Client.LoginWithResponse(context.Background(), client.LoginRequest{Email: "ghost@example.com", Password: "wrong password here"})
+	logs := e.Logs.String()
 	for _, want := range []string{`"msg":"login succeeded"`, `"msg":"login failed"`, `"user_id":"` + u.Id.String() + `"`, `"ip":"127.0.0.1"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s", want)
 		}
 	}
-	for _, secret := range []string{u.Email, "ghost@example.com", u.password, "wrong password here", u.tokens.AccessToken, u.tokens.RefreshToken} {
+	for _, secret := range []string{u.Email, "ghost@example.com", u.Password, "wrong password here", u.Tokens.AccessToken, u.Tokens.RefreshToken} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain a secret or an address: %q", secret)
 		}
@@ -204,7 +203,7 @@ func TestLoginLogs(t *testing.T) {
 
 func TestLoginBcryptImportIsRehashed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	for _, prefix := range []string{"$2a$", "$2b$", "$2y$"} {
 		t.Run(strings.Trim(prefix, "$"), func(t *testing.T) {
 			h, err := bcrypt.GenerateFromPassword([]byte("imported pass phrase"), bcrypt.MinCost)
@@ -212,20 +211,20 @@ func TestLoginBcryptImportIsRehashed(t *testing.T) {
 				t.Fatal(err)
 			}
 			hash := prefix + string(h[4:])
-			email := uniqueEmail("imported")
-			if _, err := e.pool.Exec(context.Background(),
+			email := servertest.UniqueEmail("imported")
+			if _, err := e.Pool.Exec(context.Background(),
 				"INSERT INTO users (id, email, name, password_hash) VALUES (gen_random_uuid(), $1, 'Imported', $2)", email, hash); err != nil {
 				t.Fatal(err)
 			}
-			e.login(t, email, "imported pass phrase")
+			e.Login(t, email, "imported pass phrase")
 			var stored string
-			if err := e.pool.QueryRow(context.Background(), "SELECT password_hash FROM users WHERE email = $1", email).Scan(&stored); err != nil {
+			if err := e.Pool.QueryRow(context.Background(), "SELECT password_hash FROM users WHERE email = $1", email).Scan(&stored); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(stored, "$argon2id$v=19$m=64,t=1,p=1$") {
 				t.Fatalf("after login the hash is %q, want argon2id with the current parameters", stored)
 			}
-			e.login(t, email, "imported pass phrase")
+			e.Login(t, email, "imported pass phrase")
 		})
 	}
 }

@@ -15,12 +15,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
 // quietLogs keeps the access log's formatting cost in a benchmark without
 // keeping its output.
-func quietLogs(o *server.Options) {
+func quietLogs(o *servertest.Options) {
 	o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 }
 
@@ -28,21 +28,21 @@ func quietLogs(o *server.Options) {
 // page 500,000 rows deep through the API. Keyset pagination should make them
 // cost the same; the target is the deep page within 2× of page 1.
 func BenchmarkListUsersDepth(b *testing.B) {
-	e := newEnv(b, quietLogs)
-	admin := e.newAdmin(b)
+	e := servertest.New(b, quietLogs)
+	admin := e.NewAdmin(b)
 	start := time.Now()
 	seedUsers(b, e, 1_000_000, "bench")
 	mustExec(b, e, "UPDATE users SET role = 'admin' WHERE email LIKE 'bench1__@example.com'")
 	mustExec(b, e, "UPDATE users SET deleted_at = now() WHERE email LIKE 'bench2___@example.com'")
 	mustExec(b, e, "ANALYZE users")
 	b.Logf("seeded 1,000,000 users in %s", time.Since(start).Round(time.Millisecond))
-	tok := admin.tokens.AccessToken
+	tok := admin.Tokens.AccessToken
 
 	// Walk to depth 500,000 through the API itself, 100 rows a page.
 	start = time.Now()
 	query := "limit=100"
 	for depth := 0; depth < 500_000; depth += 100 {
-		l, res, body := e.page(b, tok, query)
+		l, res, body := page(b, e, tok, query)
 		if res.StatusCode != 200 || l.NextCursor == nil {
 			b.Fatalf("depth %d: %d %s", depth, res.StatusCode, body)
 		}
@@ -61,7 +61,7 @@ func BenchmarkListUsersDepth(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				if l, res, body := e.page(b, tok, tc.query); res.StatusCode != 200 || len(l.Items) == 0 {
+				if l, res, body := page(b, e, tok, tc.query); res.StatusCode != 200 || len(l.Items) == 0 {
 					b.Fatalf("%d %s", res.StatusCode, body)
 				}
 			}
@@ -74,16 +74,16 @@ func BenchmarkListUsersDepth(b *testing.B) {
 // with a bare net/http + pgx handler doing the same SELECT. The target is at
 // least 0.85× the bare handler's throughput.
 func BenchmarkGetUser(b *testing.B) {
-	e := newEnv(b, quietLogs)
-	u := e.newUser(b)
+	e := servertest.New(b, quietLogs)
+	u := e.NewUser(b)
 	path := "/api/v1/users/" + u.Id.String()
-	bare := httptest.NewServer(bareGetUser(e.pool))
+	bare := httptest.NewServer(bareGetUser(e.Pool))
 	b.Cleanup(bare.Close)
-	full := httptest.NewServer(e.srv.Handler()) // without the test's response checks
+	full := httptest.NewServer(e.Server.Handler()) // without the test's response checks
 	b.Cleanup(full.Close)
 	for _, tc := range []struct{ name, base, token string }{
 		{"BareNetHTTPPgx", bare.URL, ""},
-		{"Service", full.URL, u.tokens.AccessToken},
+		{"Service", full.URL, u.Tokens.AccessToken},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // toUser maps a user profile to the API's User. Every query that returns a user
@@ -46,6 +49,49 @@ func toSession(s db.ListLiveSessionsByUserRow, current uuid.UUID) api.Session {
 	if s.Ip != nil {
 		ip := s.Ip.String()
 		out.Ip = &ip
+	}
+	return out
+}
+
+// toTokenPair maps a session's pair.
+func toTokenPair(p sessions.Pair) api.TokenPair {
+	return api.TokenPair{
+		AccessToken:  p.Access,
+		TokenType:    api.Bearer,
+		ExpiresIn:    int(p.ExpiresIn.Seconds()),
+		RefreshToken: p.Refresh,
+	}
+}
+
+// toFieldErrors maps the fields a domain rule refused.
+func toFieldErrors(fe users.FieldErrors) []api.FieldError {
+	out := make([]api.FieldError, len(fe))
+	for i, f := range fe {
+		out[i] = api.FieldError{Field: f.Field, Reason: f.Reason}
+	}
+	return out
+}
+
+// toOpenAPIDocument turns the spec into the JSON that /openapi.json serves, once
+// at start.
+func toOpenAPIDocument(doc *openapi3.T) (api.OpenAPIDocument, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("server: serializing the spec: %w", err)
+	}
+	var m api.OpenAPIDocument
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("server: decoding the spec: %w", err)
+	}
+	return m, nil
+}
+
+// toPatch maps a merge patch of a user.
+func toPatch(p *api.UserPatch) users.Patch {
+	out := users.Patch{Email: p.Email, Name: p.Name}
+	if p.Role != nil {
+		role := auth.Role(*p.Role)
+		out.Role = &role
 	}
 	return out
 }

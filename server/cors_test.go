@@ -4,13 +4,13 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *server.Options) { o.CORSOrigins = []string{"https://app.example.com"} })
-	u := e.newUser(t)
+	e := servertest.New(t, func(o *servertest.Options) { o.Config.HTTP.CORSOrigins = []string{"https://app.example.com"} })
+	u := e.NewUser(t)
 	tests := []struct {
 		name, method, origin, allowed string
 	}{
@@ -21,12 +21,12 @@ func TestCORS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := http.Header{"Origin": {tc.origin}, "Authorization": {"Bearer " + u.tokens.AccessToken}}
+			h := http.Header{"Origin": {tc.origin}, "Authorization": {"Bearer " + u.Tokens.AccessToken}}
 			if tc.method == http.MethodOptions {
 				h.Set("Access-Control-Request-Method", "GET")
 				h.Set("Access-Control-Request-Headers", "authorization")
 			}
-			res, b := e.do(tc.method, "/api/v1/users/me", nil, h)
+			res, b := e.Do(t, tc.method, "/api/v1/users/me", nil, h)
 			if got := res.Header.Get("Access-Control-Allow-Origin"); got != tc.allowed {
 				t.Fatalf("Access-Control-Allow-Origin %q, want %q (%d %s)", got, tc.allowed, res.StatusCode, b)
 			}
@@ -39,8 +39,8 @@ func TestCORS(t *testing.T) {
 		})
 	}
 	// Without the setting, no cross-origin access at all.
-	plain := newEnv(t)
-	res, _ := plain.do(http.MethodGet, "/healthz", nil, http.Header{"Origin": {"https://app.example.com"}})
+	plain := servertest.New(t)
+	res, _ := plain.Do(t, http.MethodGet, "/healthz", nil, http.Header{"Origin": {"https://app.example.com"}})
 	if res.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatal("CORS is on by default")
 	}

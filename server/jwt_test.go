@@ -18,7 +18,9 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/testdb"
 )
 
 // forge signs claims with key under exactly headers, the way an attacker with
@@ -59,16 +61,17 @@ func rawToken(t *testing.T, header, payload map[string]any, sign func(signingInp
 
 func TestJWTAttacks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	deleted := e.newUser(t)
-	revoked := e.newUser(t)
-	kid, _ := testKey().KeyID()
+	key := mustKey()
+	e := servertest.New(t, servertest.WithKeys(mustKeySet(key)))
+	u := e.NewUser(t)
+	deleted := e.NewUser(t)
+	revoked := e.NewUser(t)
+	kid, _ := key.KeyID()
 	now := time.Now()
 	claims := func(over map[string]any) map[string]any {
 		c := map[string]any{
 			"iss": "accounts-test", "aud": []string{"accounts-test"}, "sub": u.Id.String(),
-			"sid": sessionOf(t, u.tokens.AccessToken), "role": "user",
+			"sid": sessionOf(t, u.Tokens.AccessToken), "role": "user",
 			"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "jti": uuid.NewString(),
 		}
 		for k, v := range over {
@@ -82,26 +85,25 @@ func TestJWTAttacks(t *testing.T) {
 	}
 	good := map[string]any{"kid": kid, "typ": "at+jwt"}
 	sign := func(over map[string]any, headers map[string]any) string {
-		return forge(t, testKey(), jwa.EdDSA(), headers, claims(over))
+		return forge(t, key, jwa.EdDSA(), headers, claims(over))
 	}
 	other := mustKey()
 	_ = other.Set(jwk.KeyIDKey, kid)
 	var pub ed25519.PublicKey
-	if pk, err := testKey().PublicKey(); err != nil || jwk.Export(pk, &pub) != nil {
+	if pk, err := key.PublicKey(); err != nil || jwk.Export(pk, &pub) != nil {
 		t.Fatal("exporting the public key")
 	}
 
-	if e.me(t, sign(nil, good)) != 200 {
+	if e.Me(t, sign(nil, good)) != 200 {
 		t.Fatal("the control token, forged with the right key, should verify")
 	}
 	if h := header(t, sign(nil, map[string]any{"typ": "at+jwt"})); h["kid"] != nil {
 		t.Fatalf("forge added a kid: %v", h)
 	}
-	if res, err := e.client.DeleteSessionWithResponse(context.Background(), uuidOf(sessionOf(t, revoked.tokens.AccessToken)), bearer(revoked.tokens.AccessToken)); err != nil || res.StatusCode() != 204 {
+	if res, err := e.Client.DeleteSessionWithResponse(context.Background(), uuidOf(sessionOf(t, revoked.Tokens.AccessToken)), servertest.Bearer(revoked.Tokens.AccessToken)); err != nil || res.StatusCode() != 204 {
 		t.Fatalf("revoking: %v", err)
 	}
-	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE id = $1", deleted.Id)
-	mustExec(t, e, "UPDATE sessions SET revoked_at = now(), revoke_reason = 'user_deleted' WHERE user_id = $1", deleted.Id)
+	e.DeleteUser(t, deleted.Id)
 
 	tests := []struct{ name, token string }{
 		{"AlgNone", rawToken(t, map[string]any{"alg": "none", "kid": kid, "typ": "at+jwt"}, claims(nil), func(string) []byte { return nil })},
@@ -122,16 +124,16 @@ func TestJWTAttacks(t *testing.T) {
 		{"TypJWT", sign(nil, map[string]any{"kid": kid, "typ": "JWT"})},
 		{"NoTyp", sign(nil, map[string]any{"kid": kid})},
 		{"AdminRoleForged", forge(t, other, jwa.EdDSA(), good, claims(map[string]any{"role": "admin"}))},
-		{"Truncated", u.tokens.AccessToken[:len(u.tokens.AccessToken)-10]},
-		{"ExtraSegment", u.tokens.AccessToken + ".AAAA"},
+		{"Truncated", u.Tokens.AccessToken[:len(u.Tokens.AccessToken)-10]},
+		{"ExtraSegment", u.Tokens.AccessToken + ".AAAA"},
 		{"Garbage", "not.a.token"},
-		{"DeletedUser", deleted.tokens.AccessToken},
-		{"RevokedSession", revoked.tokens.AccessToken},
+		{"DeletedUser", deleted.Tokens.AccessToken},
+		{"RevokedSession", revoked.Tokens.AccessToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"_401", func(t *testing.T) {
-			res, b := e.do(http.MethodGet, "/api/v1/users/me", nil, http.Header{"Authorization": {"Bearer " + tc.token}})
-			if res.StatusCode != 401 || problemOf(t, b).Code != server.CodeUnauthenticated {
+			res, b := e.Do(t, http.MethodGet, "/api/v1/users/me", nil, http.Header{"Authorization": {"Bearer " + tc.token}})
+			if res.StatusCode != 401 || servertest.ProblemOf(t, b).Code != string(api.CodeUnauthenticated) {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}
 			if got := res.Header.Get("WWW-Authenticate"); got != `Bearer realm="accounts", error="invalid_token"` {
@@ -141,17 +143,17 @@ func TestJWTAttacks(t *testing.T) {
 	}
 	t.Run("ExpiredWithinLeeway_200", func(t *testing.T) {
 		tok := sign(map[string]any{"iat": now.Add(-20 * time.Minute).Unix(), "exp": now.Add(-10 * time.Second).Unix()}, good)
-		if got := e.me(t, tok); got != 200 {
+		if got := e.Me(t, tok); got != 200 {
 			t.Fatalf("got %d", got)
 		}
 	})
 	t.Run("CachedTokenExpires_401", func(t *testing.T) {
-		fresh := e.login(t, u.Email, u.password)
-		if e.me(t, fresh.AccessToken) != 200 {
+		fresh := e.Login(t, u.Email, u.Password)
+		if e.Me(t, fresh.AccessToken) != 200 {
 			t.Fatal("fresh token refused")
 		}
-		e.clock.Advance(16 * time.Minute)
-		if got := e.me(t, fresh.AccessToken); got != 401 {
+		e.Clock.Advance(16 * time.Minute)
+		if got := e.Me(t, fresh.AccessToken); got != 401 {
 			t.Fatalf("a cached token past exp and leeway answers %d", got)
 		}
 	})
@@ -159,18 +161,18 @@ func TestJWTAttacks(t *testing.T) {
 
 func TestBearerMissing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	for _, h := range []string{"", "Basic dXNlcjpwYXNz", "Bearer", "Bearer "} {
-		res, b := e.do(http.MethodGet, "/api/v1/users/me", nil, http.Header{"Authorization": {h}})
-		if res.StatusCode != 401 || problemOf(t, b).Code != server.CodeUnauthenticated {
+		res, b := e.Do(t, http.MethodGet, "/api/v1/users/me", nil, http.Header{"Authorization": {h}})
+		if res.StatusCode != 401 || servertest.ProblemOf(t, b).Code != string(api.CodeUnauthenticated) {
 			t.Fatalf("Authorization %q: %d %s", h, res.StatusCode, b)
 		}
 		if got := res.Header.Get("WWW-Authenticate"); got != `Bearer realm="accounts"` {
 			t.Fatalf("Authorization %q: WWW-Authenticate %q", h, got)
 		}
 	}
-	u := e.newUser(t)
-	res, _ := e.do(http.MethodGet, "/api/v1/users/me", nil, http.Header{"Authorization": {"bearer " + u.tokens.AccessToken}})
+	u := e.NewUser(t)
+	res, _ := e.Do(t, http.MethodGet, "/api/v1/users/me", nil, http.Header{"Authorization": {"bearer " + u.Tokens.AccessToken}})
 	if res.StatusCode != 200 {
 		t.Fatalf("lower-case scheme: %d", res.StatusCode)
 	}
@@ -178,36 +180,36 @@ func TestBearerMissing(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	pool, dbURL := newEnvDB(t)
+	pool, dbURL := testdb.NewPool(t)
 	oldKey, newKey := mustKey(), mustKey()
-	before := newEnvOn(t, pool, dbURL, withKeys(t, mustKeySet(oldKey)))
-	u := before.newUser(t)
+	before := servertest.New(t, servertest.OnDatabase(pool, dbURL), servertest.WithKeys(mustKeySet(oldKey)))
+	u := before.NewUser(t)
 	// The new key goes first: it signs; the old one still verifies.
-	after := newEnvOn(t, pool, dbURL, withKeys(t, mustKeySet(newKey, oldKey)))
-	if got := after.me(t, u.tokens.AccessToken); got != 200 {
+	after := servertest.New(t, servertest.OnDatabase(pool, dbURL), servertest.WithKeys(mustKeySet(newKey, oldKey)))
+	if got := after.Me(t, u.Tokens.AccessToken); got != 200 {
 		t.Fatalf("a token of the old key answers %d after rotation", got)
 	}
-	fresh := after.login(t, u.Email, u.password)
+	fresh := after.Login(t, u.Email, u.Password)
 	newKid, _ := newKey.KeyID()
 	if kidOf(t, fresh.AccessToken) != newKid {
 		t.Fatalf("new tokens are signed by %q, want the new key %q", kidOf(t, fresh.AccessToken), newKid)
 	}
 	// Once the old key is dropped, its tokens stop working.
-	dropped := newEnvOn(t, pool, dbURL, withKeys(t, mustKeySet(newKey)))
-	if got := dropped.me(t, u.tokens.AccessToken); got != 401 {
+	dropped := servertest.New(t, servertest.OnDatabase(pool, dbURL), servertest.WithKeys(mustKeySet(newKey)))
+	if got := dropped.Me(t, u.Tokens.AccessToken); got != 401 {
 		t.Fatalf("a token of a removed key answers %d", got)
 	}
-	if got := dropped.me(t, fresh.AccessToken); got != 200 {
+	if got := dropped.Me(t, fresh.AccessToken); got != 200 {
 		t.Fatalf("a token of the current key answers %d", got)
 	}
 }
 
 func TestJWKS(t *testing.T) {
 	t.Parallel()
-	pool, dbURL := newEnvDB(t)
+	pool, dbURL := testdb.NewPool(t)
 	a, b := mustKey(), mustKey()
-	e := newEnvOn(t, pool, dbURL, withKeys(t, mustKeySet(a, b)))
-	res, body := e.do(http.MethodGet, "/.well-known/jwks.json", nil, nil)
+	e := servertest.New(t, servertest.OnDatabase(pool, dbURL), servertest.WithKeys(mustKeySet(a, b)))
+	res, body := e.Do(t, http.MethodGet, "/.well-known/jwks.json", nil, nil)
 	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "max-age=") {
 		t.Fatalf("got %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
@@ -236,8 +238,8 @@ func TestJWKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := e.newUser(t)
-	if _, err := jwt.Parse([]byte(u.tokens.AccessToken), jwt.WithKeySet(set), jwt.WithAudience("accounts-test")); err != nil {
+	u := e.NewUser(t)
+	if _, err := jwt.Parse([]byte(u.Tokens.AccessToken), jwt.WithKeySet(set), jwt.WithAudience("accounts-test")); err != nil {
 		t.Fatalf("verifying with the published keys: %v", err)
 	}
 }

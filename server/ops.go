@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/swaggest/swgui/v5/static"
 	"github.com/vearutop/statigz"
 
 	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/httpx"
 )
 
 // readyTimeout bounds the database ping of /readyz.
@@ -30,7 +28,7 @@ func (s *Server) GetHealthz(ctx context.Context, _ api.GetHealthzRequestObject) 
 // answers a ping within a second, and the schema is current.
 func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
 	if detail := s.notReady(ctx); detail != "" {
-		p := newProblem(ctx, http.StatusServiceUnavailable, CodeNotReady, detail)
+		p := httpx.Problem(ctx, api.CodeNotReady, detail)
 		return api.GetReadyz503ApplicationProblemPlusJSONResponse{NotReadyApplicationProblemPlusJSONResponse: api.NotReadyApplicationProblemPlusJSONResponse(p)}, nil
 	}
 	return api.GetReadyz200JSONResponse{Status: api.Ok}, nil
@@ -43,10 +41,10 @@ func (s *Server) notReady(ctx context.Context) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	if err := s.pool.Ping(ctx); err != nil {
+	if err := s.Pool.Ping(ctx); err != nil {
 		return "database: no answer to a ping within " + readyTimeout.String()
 	}
-	if err := s.schemaCheck(ctx); err != nil {
+	if err := s.SchemaCheck(ctx); err != nil {
 		return "schema: " + err.Error()
 	}
 	return ""
@@ -61,7 +59,7 @@ func (s *Server) GetOpenapiYaml(ctx context.Context, _ api.GetOpenapiYamlRequest
 
 // GetOpenapiJson serves the same document as JSON.
 func (s *Server) GetOpenapiJson(ctx context.Context, _ api.GetOpenapiJsonRequestObject) (api.GetOpenapiJsonResponseObject, error) {
-	return api.GetOpenapiJson200JSONResponse(s.spec.json), nil
+	return api.GetOpenapiJson200JSONResponse(s.openapiJSON), nil
 }
 
 // GetDocs serves the Swagger UI page. Its assets are under /docs/assets/.
@@ -69,24 +67,6 @@ func (s *Server) GetDocs(ctx context.Context, _ api.GetDocsRequestObject) (api.G
 	return api.GetDocs200TexthtmlResponse{
 		Body: bytes.NewReader(docsIndex), ContentLength: int64(len(docsIndex)),
 	}, nil
-}
-
-// specDocs is the contract, decoded once at start.
-type specDocs struct {
-	json api.OpenAPIDocument
-}
-
-// loadSpecDocs turns the spec into the JSON that /openapi.json serves.
-func loadSpecDocs(doc *openapi3.T) (specDocs, error) {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return specDocs{}, fmt.Errorf("server: serializing the spec: %w", err)
-	}
-	var m api.OpenAPIDocument
-	if err := json.Unmarshal(b, &m); err != nil {
-		return specDocs{}, fmt.Errorf("server: decoding the spec: %w", err)
-	}
-	return specDocs{json: m}, nil
 }
 
 //go:embed docs/index.html docs/init.js
@@ -107,32 +87,6 @@ func docsAssets() echo.HandlerFunc {
 		req.URL.Path = "/" + name
 		ui.ServeHTTP(c.Response(), req)
 		return nil
-	}
-}
-
-// docsHeaders lets the docs page load only what this server serves.
-func docsHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "+
-			"style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "+
-			"frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "public, max-age=300")
-		return next(c)
-	}
-}
-
-// securityHeaders sets the headers every response carries: no content sniffing,
-// and no caching, since API responses hold personal data and tokens. (The docs
-// page adds its own: docsHeaders.)
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		return next(c)
 	}
 }
 

@@ -15,13 +15,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.yaml.in/yaml/v4"
 
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/testdb"
 )
 
 func TestHealthz(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res, err := e.client.GetHealthzWithResponse(context.Background())
+	e := servertest.New(t)
+	res, err := e.Client.GetHealthzWithResponse(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +35,7 @@ func TestHealthz(t *testing.T) {
 
 func TestRequestID(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	long := strings.Repeat("a", 128)
 	tests := []struct {
 		name string
@@ -52,10 +55,10 @@ func TestRequestID(t *testing.T) {
 			for _, path := range []string{"/healthz", "/no/such/route"} {
 				h := http.Header{}
 				if tc.in != "" {
-					h.Set(server.HeaderRequestID, tc.in)
+					h.Set(httpx.HeaderRequestID, tc.in)
 				}
-				res, _ := e.do(http.MethodGet, path, nil, h)
-				got := res.Header.Get(server.HeaderRequestID)
+				res, _ := e.Do(t, http.MethodGet, path, nil, h)
+				got := res.Header.Get(httpx.HeaderRequestID)
 				if tc.kept && got != tc.in {
 					t.Errorf("%s: request id %q, want it kept as %q", path, got, tc.in)
 				}
@@ -71,56 +74,56 @@ func TestReadyz(t *testing.T) {
 	t.Parallel()
 	t.Run("Ready_200", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t)
-		if res, b := e.do(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
+		e := servertest.New(t)
+		if res, b := e.Do(t, http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
 	})
 	t.Run("Draining_503", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t)
-		e.srv.Drain()
+		e := servertest.New(t)
+		e.Server.Drain()
 		assertNotReady(t, e, "shutdown")
 	})
 	t.Run("SchemaBehind_503", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, func(o *server.Options) {
+		e := servertest.New(t, func(o *servertest.Options) {
 			o.SchemaCheck = func(context.Context) error { return errors.New("the database is at version 1, this binary needs 2") }
 		})
 		assertNotReady(t, e, "schema: the database is at version 1")
 	})
 	t.Run("DatabaseDownAndBack", func(t *testing.T) {
 		t.Parallel()
-		_, dbURL := newEnvDB(t)
+		_, dbURL := testdb.NewPool(t)
 		proxy := newDBProxy(t, dbURL)
 		pool, err := pgxpool.New(context.Background(), proxy.URL(t, dbURL))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		e := newEnvOn(t, pool, dbURL)
-		if res, b := e.do(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
+		e := servertest.New(t, servertest.OnDatabase(pool, dbURL))
+		if res, b := e.Do(t, http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
 			t.Fatalf("before: got %d %s", res.StatusCode, b)
 		}
 		proxy.setDown(true)
 		assertNotReady(t, e, "database")
 		proxy.setDown(false)
-		if res, b := e.do(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
+		if res, b := e.Do(t, http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusOK {
 			t.Fatalf("after the database came back: got %d %s", res.StatusCode, b)
 		}
 	})
 }
 
 // assertNotReady expects /readyz to answer 503 NOT_READY naming the check.
-func assertNotReady(t *testing.T, e *env, check string) {
+func assertNotReady(t *testing.T, e *servertest.Env, check string) {
 	t.Helper()
 	start := time.Now()
-	res, b := e.do(http.MethodGet, "/readyz", nil, nil)
+	res, b := e.Do(t, http.MethodGet, "/readyz", nil, nil)
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("got %d %s, want 503", res.StatusCode, b)
 	}
-	p := problemOf(t, b)
-	if p.Code != server.CodeNotReady || p.Detail == nil || !strings.HasPrefix(*p.Detail, check) {
+	p := servertest.ProblemOf(t, b)
+	if p.Code != string(api.CodeNotReady) || p.Detail == nil || !strings.HasPrefix(*p.Detail, check) {
 		t.Fatalf("got %+v, want NOT_READY naming %q", p, check)
 	}
 	if took := time.Since(start); took > 5*time.Second {
@@ -130,16 +133,16 @@ func assertNotReady(t *testing.T, e *env, check string) {
 
 func TestSpecServed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	want, err := os.ReadFile("../openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, got := e.do(http.MethodGet, "/openapi.yaml", nil, nil)
+	res, got := e.Do(t, http.MethodGet, "/openapi.yaml", nil, nil)
 	if res.StatusCode != http.StatusOK || string(got) != string(want) {
 		t.Fatalf("/openapi.yaml: %d, %d bytes; want the repository's %d bytes verbatim", res.StatusCode, len(got), len(want))
 	}
-	res, gotJSON := e.do(http.MethodGet, "/openapi.json", nil, nil)
+	res, gotJSON := e.Do(t, http.MethodGet, "/openapi.json", nil, nil)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("/openapi.json: %d", res.StatusCode)
 	}
@@ -193,8 +196,8 @@ func normalize(v any) any {
 
 func TestDocs(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res, page := e.do(http.MethodGet, "/docs", nil, nil)
+	e := servertest.New(t)
+	res, page := e.Do(t, http.MethodGet, "/docs", nil, nil)
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("/docs: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -213,7 +216,7 @@ func TestDocs(t *testing.T) {
 			if enc != "" {
 				h.Set("Accept-Encoding", enc)
 			}
-			res, b := e.do(http.MethodGet, "/docs/assets/"+asset, nil, h)
+			res, b := e.Do(t, http.MethodGet, "/docs/assets/"+asset, nil, h)
 			if res.StatusCode != http.StatusOK || len(b) == 0 {
 				t.Errorf("/docs/assets/%s (Accept-Encoding %q): %d, %d bytes", asset, enc, res.StatusCode, len(b))
 			}
@@ -223,24 +226,24 @@ func TestDocs(t *testing.T) {
 
 func TestRoutingProblems(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	tests := []struct {
 		name, method, path string
 		status             int
 		code, allow        string
 	}{
-		{"UnknownRoute_404", http.MethodGet, "/no/such/route", 404, server.CodeNotFound, ""},
-		{"UnknownAPIRoute_404", http.MethodGet, "/api/v1/nothing", 404, server.CodeNotFound, ""},
-		{"WrongMethod_405", http.MethodPost, "/healthz", 405, server.CodeMethodNotAllowed, "GET"},
-		{"WrongMethodDelete_405", http.MethodDelete, "/openapi.yaml", 405, server.CodeMethodNotAllowed, "GET"},
+		{"UnknownRoute_404", http.MethodGet, "/no/such/route", 404, string(api.CodeNotFound), ""},
+		{"UnknownAPIRoute_404", http.MethodGet, "/api/v1/nothing", 404, string(api.CodeNotFound), ""},
+		{"WrongMethod_405", http.MethodPost, "/healthz", 405, string(api.CodeMethodNotAllowed), "GET"},
+		{"WrongMethodDelete_405", http.MethodDelete, "/openapi.yaml", 405, string(api.CodeMethodNotAllowed), "GET"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, b := e.do(tc.method, tc.path, nil, nil)
+			res, b := e.Do(t, tc.method, tc.path, nil, nil)
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}
-			if p := problemOf(t, b); p.Code != tc.code {
+			if p := servertest.ProblemOf(t, b); p.Code != tc.code {
 				t.Errorf("code %q, want %q", p.Code, tc.code)
 			}
 			if tc.allow != "" && !strings.Contains(res.Header.Get("Allow"), tc.allow) {

@@ -13,13 +13,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/store"
+	"github.com/meridianhq/accounts/server/testdb"
 )
 
 // seedUsers inserts n users directly, three to a created_at so that ties are
 // broken by id, with a hash no one can log in with.
-func seedUsers(t testing.TB, e *env, n int, prefix string) {
+func seedUsers(t testing.TB, e *servertest.Env, n int, prefix string) {
 	t.Helper()
 	mustExec(t, e, `INSERT INTO users (id, email, name, password_hash, created_at)
 		SELECT gen_random_uuid(), $2 || i || '@example.com', 'Seeded ' || i, 'x',
@@ -28,9 +31,9 @@ func seedUsers(t testing.TB, e *env, n int, prefix string) {
 }
 
 // page fetches one page of GET /users?query.
-func (e *env) page(t testing.TB, token, query string) (client.UserList, *http.Response, []byte) {
+func page(t testing.TB, e *servertest.Env, token, query string) (client.UserList, *http.Response, []byte) {
 	t.Helper()
-	res, b := e.call(t, http.MethodGet, "/api/v1/users?"+query, token, "")
+	res, b := e.Call(t, http.MethodGet, "/api/v1/users?"+query, token, "")
 	var l client.UserList
 	if res.StatusCode == 200 {
 		if err := json.Unmarshal(b, &l); err != nil {
@@ -42,12 +45,12 @@ func (e *env) page(t testing.TB, token, query string) (client.UserList, *http.Re
 
 // walk follows next_cursor from query to the end, calling between after each
 // page, and returns every id seen in order.
-func (e *env) walk(t testing.TB, token, query string, between func(page int)) []uuid.UUID {
+func walk(t testing.TB, e *servertest.Env, token, query string, between func(page int)) []uuid.UUID {
 	t.Helper()
 	var ids []uuid.UUID
 	q := query
 	for i := 0; ; i++ {
-		l, res, b := e.page(t, token, q)
+		l, res, b := page(t, e, token, q)
 		if res.StatusCode != 200 {
 			t.Fatalf("page %d: %d %s", i, res.StatusCode, b)
 		}
@@ -72,15 +75,15 @@ func (e *env) walk(t testing.TB, token, query string, between func(page int)) []
 	}
 }
 
-func expectedOrder(t *testing.T, e *env, order string) []uuid.UUID {
+func expectedOrder(t *testing.T, e *servertest.Env, order string) []uuid.UUID {
 	t.Helper()
 	return expectedOrderWhere(t, e, "true", order)
 }
 
 // expectedOrderWhere lists the live users matching where, in order.
-func expectedOrderWhere(t *testing.T, e *env, where, order string) []uuid.UUID {
+func expectedOrderWhere(t *testing.T, e *servertest.Env, where, order string) []uuid.UUID {
 	t.Helper()
-	rows, err := e.pool.Query(context.Background(), "SELECT id FROM users WHERE deleted_at IS NULL AND "+where+" ORDER BY "+order)
+	rows, err := e.Pool.Query(context.Background(), "SELECT id FROM users WHERE deleted_at IS NULL AND "+where+" ORDER BY "+order)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +96,8 @@ func expectedOrderWhere(t *testing.T, e *env, where, order string) []uuid.UUID {
 
 func TestPaginationWalk(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
 	seedUsers(t, e, 1000, "walk")
 	tests := []struct{ name, query, where, order string }{
 		{"NewestFirst", "limit=7", "true", "created_at DESC, id DESC"},
@@ -104,7 +107,7 @@ func TestPaginationWalk(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := e.walk(t, admin.tokens.AccessToken, tc.query, nil)
+			got := walk(t, e, admin.Tokens.AccessToken, tc.query, nil)
 			want := expectedOrderWhere(t, e, tc.where, tc.order)
 			if len(got) != len(want) {
 				t.Fatalf("walked %d users, want %d", len(got), len(want))
@@ -123,11 +126,11 @@ func TestPaginationWithInsertsBetweenPages(t *testing.T) {
 	for _, sort := range []string{"-created_at", "created_at"} {
 		t.Run(sort, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t)
-			admin := e.newAdmin(t)
+			e := servertest.New(t)
+			admin := e.NewAdmin(t)
 			seedUsers(t, e, 100, "before")
 			before := expectedOrder(t, e, "created_at, id")
-			got := e.walk(t, admin.tokens.AccessToken, "limit=7&sort="+sort, func(page int) {
+			got := walk(t, e, admin.Tokens.AccessToken, "limit=7&sort="+sort, func(page int) {
 				seedUsers(t, e, 3, "during"+string(rune('a'+page%26))+uuid.NewString()[:4]+"-")
 			})
 			seen := map[uuid.UUID]int{}
@@ -148,11 +151,11 @@ func TestPaginationWithInsertsBetweenPages(t *testing.T) {
 
 func TestPaginationCursorChecks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
 	seedUsers(t, e, 30, "cur")
-	tok := admin.tokens.AccessToken
-	l, _, _ := e.page(t, tok, "limit=5&role=user")
+	tok := admin.Tokens.AccessToken
+	l, _, _ := page(t, e, tok, "limit=5&role=user")
 	if l.NextCursor == nil {
 		t.Fatal("no cursor")
 	}
@@ -166,27 +169,27 @@ func TestPaginationCursorChecks(t *testing.T) {
 	}{
 		{"SameFilters_200", "limit=5&role=user&cursor=" + c, 200, ""},
 		{"OtherLimit_200", "limit=9&role=user&cursor=" + c, 200, ""},
-		{"Tampered_400", "limit=5&role=user&cursor=" + string(tampered), 400, server.CodeInvalidCursor},
-		{"OtherFilter_400", "limit=5&role=admin&cursor=" + c, 400, server.CodeInvalidCursor},
-		{"NoFilter_400", "limit=5&cursor=" + c, 400, server.CodeInvalidCursor},
-		{"OtherSort_400", "limit=5&role=user&sort=created_at&cursor=" + c, 400, server.CodeInvalidCursor},
-		{"Deleted_400", "limit=5&role=user&deleted=true&cursor=" + c, 400, server.CodeInvalidCursor},
-		{"Garbage_400", "cursor=garbage", 400, server.CodeInvalidCursor},
-		{"LimitZero_400", "limit=0", 400, server.CodeValidationFailed},
-		{"LimitTooBig_400", "limit=101", 400, server.CodeValidationFailed},
-		{"LimitNotNumber_400", "limit=ten", 400, server.CodeValidationFailed},
-		{"BadRole_400", "role=owner", 400, server.CodeValidationFailed},
-		{"BadSort_400", "sort=name", 400, server.CodeValidationFailed},
-		{"BadEmail_400", "email=" + url.QueryEscape("Bob <bob@example.com>"), 400, server.CodeValidationFailed},
-		{"EmptyQ_400", "q=", 400, server.CodeValidationFailed},
+		{"Tampered_400", "limit=5&role=user&cursor=" + string(tampered), 400, string(api.CodeInvalidCursor)},
+		{"OtherFilter_400", "limit=5&role=admin&cursor=" + c, 400, string(api.CodeInvalidCursor)},
+		{"NoFilter_400", "limit=5&cursor=" + c, 400, string(api.CodeInvalidCursor)},
+		{"OtherSort_400", "limit=5&role=user&sort=created_at&cursor=" + c, 400, string(api.CodeInvalidCursor)},
+		{"Deleted_400", "limit=5&role=user&deleted=true&cursor=" + c, 400, string(api.CodeInvalidCursor)},
+		{"Garbage_400", "cursor=garbage", 400, string(api.CodeInvalidCursor)},
+		{"LimitZero_400", "limit=0", 400, string(api.CodeValidationFailed)},
+		{"LimitTooBig_400", "limit=101", 400, string(api.CodeValidationFailed)},
+		{"LimitNotNumber_400", "limit=ten", 400, string(api.CodeValidationFailed)},
+		{"BadRole_400", "role=owner", 400, string(api.CodeValidationFailed)},
+		{"BadSort_400", "sort=name", 400, string(api.CodeValidationFailed)},
+		{"BadEmail_400", "email=" + url.QueryEscape("Bob <bob@example.com>"), 400, string(api.CodeValidationFailed)},
+		{"EmptyQ_400", "q=", 400, string(api.CodeValidationFailed)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, res, b := e.page(t, tok, tc.query)
+			_, res, b := page(t, e, tok, tc.query)
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}
-			if tc.code != "" && problemOf(t, b).Code != tc.code {
+			if tc.code != "" && servertest.ProblemOf(t, b).Code != tc.code {
 				t.Fatalf("got %s", b)
 			}
 		})
@@ -195,17 +198,17 @@ func TestPaginationCursorChecks(t *testing.T) {
 
 func TestListFilters(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
-	tok := admin.tokens.AccessToken
-	ada := e.register(t, "Ada.Lovelace@Example.com", "Countess Ada", strongPassword)
-	e.register(t, "grace@example.com", "Grace Hopper", strongPassword)
-	e.register(t, "percent%sign@example.com", "Odd_Name", strongPassword)
-	e.register(t, "adamant@example.com", "Zed", strongPassword)
-	gone := e.register(t, "gone@example.com", "Gone Away", strongPassword)
-	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE id = $1", gone.Id)
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
+	tok := admin.Tokens.AccessToken
+	ada := e.Register(t, "Ada.Lovelace@Example.com", "Countess Ada", servertest.StrongPassword)
+	e.Register(t, "grace@example.com", "Grace Hopper", servertest.StrongPassword)
+	e.Register(t, "percent%sign@example.com", "Odd_Name", servertest.StrongPassword)
+	e.Register(t, "adamant@example.com", "Zed", servertest.StrongPassword)
+	gone := e.Register(t, "gone@example.com", "Gone Away", servertest.StrongPassword)
+	e.DeleteUser(t, gone.Id)
 	emails := func(query string) string {
-		l, res, b := e.page(t, tok, query)
+		l, res, b := page(t, e, tok, query)
 		if res.StatusCode != 200 {
 			t.Fatalf("%s: %d %s", query, res.StatusCode, b)
 		}
@@ -268,26 +271,26 @@ func (c *queryCapture) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 // it, not by walking the created_at index and filtering every row.
 func TestEveryListingUsesItsIndex(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newEnvDB(t)
+	_, dbURL := testdb.NewPool(t)
 	capture := &queryCapture{}
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.ConnConfig.Tracer = capture
-	server.ConfigurePool(cfg)
+	store.Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	e := newEnvOn(t, pool, dbURL)
-	admin := e.newAdmin(t)
+	e := servertest.New(t, servertest.OnDatabase(pool, dbURL))
+	admin := e.NewAdmin(t)
 	seedUsers(t, e, 20000, "seed")
 	mustExec(t, e, "UPDATE users SET role = 'admin' WHERE email LIKE 'seed_@example.com'")
 	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE email LIKE 'seed__0@example.com'")
 	mustExec(t, e, "ANALYZE users")
-	l, _, _ := e.page(t, admin.tokens.AccessToken, "limit=2")
+	l, _, _ := page(t, e, admin.Tokens.AccessToken, "limit=2")
 	cursor := url.QueryEscape(*l.NextCursor)
 	const (
 		live    = "users_live_created_idx"
@@ -318,7 +321,7 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 	capture.queries = nil
 	capture.mu.Unlock()
 	for _, tc := range tests {
-		if _, res, b := e.page(t, admin.tokens.AccessToken, tc.query); res.StatusCode != 200 {
+		if _, res, b := page(t, e, admin.Tokens.AccessToken, tc.query); res.StatusCode != 200 {
 			t.Fatalf("%s: %d %s", tc.query, res.StatusCode, b)
 		}
 	}
@@ -341,9 +344,9 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 }
 
 // explain returns the plan of a captured query, with its arguments bound.
-func explain(t testing.TB, e *env, c capturedQuery) string {
+func explain(t testing.TB, e *servertest.Env, c capturedQuery) string {
 	t.Helper()
-	rows, err := e.pool.Query(context.Background(), "EXPLAIN "+c.sql, c.args...)
+	rows, err := e.Pool.Query(context.Background(), "EXPLAIN "+c.sql, c.args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,13 @@ package server_test
 import (
 	"context"
 	"testing"
-	"time"
+
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
 func TestPruneSessions(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	cases := map[string]string{
 		"revokedLongAgo":  "revoked_at = now() - interval '25 hours', revoke_reason = 'logout'",
 		"expiredLongAgo":  "expires_at = now() - interval '25 hours'",
@@ -18,19 +19,19 @@ func TestPruneSessions(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for name, set := range cases {
-		u := e.newUser(t)
+		u := e.NewUser(t)
 		ids[name] = u.Id.String()
 		if set != "" {
 			mustExec(t, e, "UPDATE sessions SET "+set+" WHERE user_id = $1", u.Id)
 		}
 	}
-	n, err := e.srv.PruneSessions(context.Background(), 24*time.Hour)
+	n, err := e.Service.Sessions.Prune(context.Background())
 	if err != nil || n != 2 {
-		t.Fatalf("pruned %d (%v), want the 2 sessions that ended more than 24h ago", n, err)
+		t.Fatalf("pruned %d (%v), want the 2 sessions that ended more than the 24h retention ago", n, err)
 	}
 	for name, id := range ids {
 		var sessions, tokens int
-		if err := e.pool.QueryRow(context.Background(),
+		if err := e.Pool.QueryRow(context.Background(),
 			"SELECT count(DISTINCT s.id), count(rt.token_hash) FROM sessions s LEFT JOIN refresh_tokens rt ON rt.session_id = s.id WHERE s.user_id = $1", id).
 			Scan(&sessions, &tokens); err != nil {
 			t.Fatal(err)

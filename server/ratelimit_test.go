@@ -7,17 +7,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
 func TestAttemptsAreLimitedPerClient(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *server.Options) {
-		o.AttemptsPerMinute = 3
-		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	e := servertest.New(t, func(o *servertest.Options) {
+		o.Config.AuthAttemptsPerMinute = 3
+		o.Config.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	})
 	login := func(ip string) (*http.Response, []byte) {
-		return e.do(http.MethodPost, "/api/v1/auth/login",
+		return e.Do(t, http.MethodPost, "/api/v1/auth/login",
 			strings.NewReader(`{"email":"who@example.com","password":"not the password"}`),
 			http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {ip}})
 	}
@@ -27,14 +28,14 @@ func TestAttemptsAreLimitedPerClient(t *testing.T) {
 		}
 	}
 	res, b := login("203.0.113.7")
-	if res.StatusCode != 429 || problemOf(t, b).Code != server.CodeRateLimited {
+	if res.StatusCode != 429 || servertest.ProblemOf(t, b).Code != string(api.CodeRateLimited) {
 		t.Fatalf("the 4th attempt in a minute: %d %s", res.StatusCode, b)
 	}
 	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 20 {
 		t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
 	}
 	// Registration shares the bucket; another client has its own.
-	res, b = e.do(http.MethodPost, "/api/v1/auth/register",
+	res, b = e.Do(t, http.MethodPost, "/api/v1/auth/register",
 		strings.NewReader(`{"email":"new@example.com","password":"correct horse battery staple","name":"N"}`),
 		http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {"203.0.113.7"}})
 	if res.StatusCode != 429 {
@@ -44,7 +45,7 @@ func TestAttemptsAreLimitedPerClient(t *testing.T) {
 		t.Fatalf("another client: %d %s", res.StatusCode, b)
 	}
 	// Other operations are not limited.
-	if res, _ := e.do(http.MethodGet, "/healthz", nil, http.Header{"X-Forwarded-For": {"203.0.113.7"}}); res.StatusCode != 200 {
+	if res, _ := e.Do(t, http.MethodGet, "/healthz", nil, http.Header{"X-Forwarded-For": {"203.0.113.7"}}); res.StatusCode != 200 {
 		t.Fatalf("/healthz: %d", res.StatusCode)
 	}
 }

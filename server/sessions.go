@@ -3,18 +3,16 @@ package server
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/meridianhq/accounts/gen/api"
-	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/sessions"
 )
 
 // ListSessions lists the caller's live sessions, newest first.
 func (s *Server) ListSessions(ctx context.Context, _ api.ListSessionsRequestObject) (api.ListSessionsResponseObject, error) {
 	p := principal(ctx)
-	rows, err := s.q.ListLiveSessionsByUser(ctx, db.ListLiveSessionsByUserParams{
-		UserID: p.UserID, IdleTimeoutSeconds: s.sessions.IdleTimeout.Seconds(),
-	})
+	rows, err := s.Sessions.List(ctx, p.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -29,14 +27,13 @@ func (s *Server) ListSessions(ctx context.Context, _ api.ListSessionsRequestObje
 // is not found, like one that does not exist.
 func (s *Server) DeleteSession(ctx context.Context, req api.DeleteSessionRequestObject) (api.DeleteSessionResponseObject, error) {
 	p := principal(ctx)
-	n, err := s.q.RevokeSession(ctx, db.RevokeSessionParams{ID: req.Id, UserID: p.UserID, Reason: "session_deleted"})
+	found, err := s.Sessions.End(ctx, p.UserID, req.Id, sessions.ReasonSessionDeleted)
 	if err != nil {
 		return nil, fmt.Errorf("delete session: %w", err)
 	}
-	if n == 0 {
-		pr := newProblem(ctx, http.StatusNotFound, CodeSessionNotFound, "You have no live session with this id.")
+	if !found {
+		pr := httpx.Problem(ctx, api.CodeSessionNotFound, "You have no live session with this id.")
 		return api.DeleteSession404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(pr)}, nil
 	}
-	s.revocations.Add(req.Id)
 	return api.DeleteSession204Response{}, nil
 }

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/meridianhq/accounts/gen/client"
-	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // countingHasher counts the password verifications a login performs, and which
 // of them ran against the dummy hash.
 type countingHasher struct {
-	server.PasswordHasher
+	users.Hasher
 	verifies, dummies atomic.Int64
 	encoded           atomic.Value // the last hash verified against
 }
@@ -28,19 +29,19 @@ func (h *countingHasher) Verify(ctx context.Context, encoded, password string) (
 		h.dummies.Add(1)
 	}
 	h.encoded.Store(encoded)
-	return h.PasswordHasher.Verify(ctx, encoded, password)
+	return h.Hasher.Verify(ctx, encoded, password)
 }
 
 // loginPaths sets up the three ways a login fails plus a success, on e.
-func loginPaths(t testing.TB, e *env) map[string]client.LoginRequest {
-	u := e.newUser(t)
-	gone := e.newUser(t)
-	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE id = $1", gone.Id)
+func loginPaths(t testing.TB, e *servertest.Env) map[string]client.LoginRequest {
+	u := e.NewUser(t)
+	gone := e.NewUser(t)
+	e.DeleteUser(t, gone.Id)
 	return map[string]client.LoginRequest{
-		"UnknownEmail":  {Email: "nobody-" + strings.ToLower(rand.Text()) + "@example.com", Password: strongPassword},
-		"DeletedUser":   {Email: gone.Email, Password: gone.password},
-		"WrongPassword": {Email: u.Email, Password: strongPassword + "!"},
-		"Success":       {Email: u.Email, Password: u.password},
+		"UnknownEmail":  {Email: "nobody-" + strings.ToLower(rand.Text()) + "@example.com", Password: servertest.StrongPassword},
+		"DeletedUser":   {Email: gone.Email, Password: gone.Password},
+		"WrongPassword": {Email: u.Email, Password: servertest.StrongPassword + "!"},
+		"Success":       {Email: u.Email, Password: u.Password},
 	}
 }
 
@@ -51,8 +52,8 @@ func loginPaths(t testing.TB, e *env) map[string]client.LoginRequest {
 func TestLoginVerifiesOnceOnEveryPath(t *testing.T) {
 	t.Parallel()
 	var h *countingHasher
-	e := newEnv(t, func(o *server.Options) {
-		h = &countingHasher{PasswordHasher: o.Hasher}
+	e := servertest.New(t, func(o *servertest.Options) {
+		h = &countingHasher{Hasher: servertest.NewHasher(t)}
 		o.Hasher = h
 	})
 	paths := loginPaths(t, e)
@@ -70,7 +71,7 @@ func TestLoginVerifiesOnceOnEveryPath(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			h.verifies.Store(0)
 			h.dummies.Store(0)
-			res, err := e.client.LoginWithResponse(context.Background(), paths[tc.path])
+			res, err := e.Client.LoginWithResponse(context.Background(), paths[tc.path])
 			if err != nil || res.StatusCode() != tc.status {
 				t.Fatalf("got %v %d %s", err, res.StatusCode(), res.Body)
 			}
@@ -90,18 +91,14 @@ func TestLoginVerifiesOnceOnEveryPath(t *testing.T) {
 // BenchmarkLoginPaths times each login path at OWASP's argon2id cost and reports
 // the median, which should agree within 20% across the failure paths.
 func BenchmarkLoginPaths(b *testing.B) {
-	hasher, err := auth.NewHasher(auth.OWASPArgon2, 0, rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := newEnv(b, func(o *server.Options) { o.Hasher = hasher })
+	e := servertest.New(b, func(o *servertest.Options) { o.Config.Argon2 = auth.OWASPArgon2 })
 	paths := loginPaths(b, e)
 	for _, name := range []string{"UnknownEmail", "DeletedUser", "WrongPassword", "Success"} {
 		b.Run(name, func(b *testing.B) {
 			var took []time.Duration
 			for b.Loop() {
 				start := time.Now()
-				res, err := e.client.LoginWithResponse(context.Background(), paths[name])
+				res, err := e.Client.LoginWithResponse(context.Background(), paths[name])
 				took = append(took, time.Since(start))
 				if err != nil || (res.StatusCode() != 200 && res.StatusCode() != 401) {
 					b.Fatalf("%v %v", err, res)

@@ -10,48 +10,49 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
 // refresh calls POST /auth/refresh and returns the status, the new pair (on
 // 200) and the problem code (otherwise).
-func (e *env) refresh(t *testing.T, token string) (int, client.TokenPair, string) {
+func refresh(t *testing.T, e *servertest.Env, token string) (int, client.TokenPair, string) {
 	t.Helper()
-	res, err := e.client.RefreshTokenWithResponse(context.Background(), client.RefreshRequest{RefreshToken: token})
+	res, err := e.Client.RefreshTokenWithResponse(context.Background(), client.RefreshRequest{RefreshToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.JSON200 != nil {
 		return 200, *res.JSON200, ""
 	}
-	return res.StatusCode(), client.TokenPair{}, problemOf(t, res.Body).Code
+	return res.StatusCode(), client.TokenPair{}, servertest.ProblemOf(t, res.Body).Code
 }
 
 func TestRefreshRotation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	status, second, _ := e.refresh(t, u.tokens.RefreshToken)
-	if status != 200 || second.RefreshToken == u.tokens.RefreshToken || second.AccessToken == "" {
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	status, second, _ := refresh(t, e, u.Tokens.RefreshToken)
+	if status != 200 || second.RefreshToken == u.Tokens.RefreshToken || second.AccessToken == "" {
 		t.Fatalf("first refresh: %d %+v", status, second)
 	}
-	if e.me(t, second.AccessToken) != 200 {
+	if e.Me(t, second.AccessToken) != 200 {
 		t.Fatal("the refreshed access token does not work")
 	}
-	status, third, _ := e.refresh(t, second.RefreshToken)
+	status, third, _ := refresh(t, e, second.RefreshToken)
 	if status != 200 {
 		t.Fatalf("second refresh: %d", status)
 	}
 	// Replaying the first token is reuse: the whole session ends.
-	if status, _, code := e.refresh(t, u.tokens.RefreshToken); status != 401 || code != server.CodeRefreshTokenReused {
+	if status, _, code := refresh(t, e, u.Tokens.RefreshToken); status != 401 || code != string(api.CodeRefreshTokenReused) {
 		t.Fatalf("reuse: %d %s", status, code)
 	}
-	if status, _, code := e.refresh(t, third.RefreshToken); status != 401 || code != server.CodeInvalidRefreshToken {
+	if status, _, code := refresh(t, e, third.RefreshToken); status != 401 || code != string(api.CodeInvalidRefreshToken) {
 		t.Fatalf("the session's newest token after reuse: %d %s", status, code)
 	}
-	for _, tok := range []string{u.tokens.AccessToken, second.AccessToken, third.AccessToken} {
-		if got := e.me(t, tok); got != 401 {
+	for _, tok := range []string{u.Tokens.AccessToken, second.AccessToken, third.AccessToken} {
+		if got := e.Me(t, tok); got != 401 {
 			t.Fatalf("an access token of the revoked session answers %d", got)
 		}
 	}
@@ -59,13 +60,13 @@ func TestRefreshRotation(t *testing.T) {
 
 func TestRefreshInvalid(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	expired, idle, loggedOut, deleted := e.newUser(t), e.newUser(t), e.newUser(t), e.newUser(t)
+	e := servertest.New(t)
+	expired, idle, loggedOut, deleted := e.NewUser(t), e.NewUser(t), e.NewUser(t), e.NewUser(t)
 	ctx := context.Background()
 	mustExec(t, e, "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1", expired.Id)
 	mustExec(t, e, "UPDATE sessions SET last_used_at = now() - interval '169 hours' WHERE user_id = $1", idle.Id)
-	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE id = $1", deleted.Id)
-	if res, err := e.client.LogoutWithResponse(ctx, client.LogoutRequest{}, bearer(loggedOut.tokens.AccessToken)); err != nil || res.StatusCode() != 204 {
+	e.DeleteUser(t, deleted.Id)
+	if res, err := e.Client.LogoutWithResponse(ctx, client.LogoutRequest{}, servertest.Bearer(loggedOut.Tokens.AccessToken)); err != nil || res.StatusCode() != 204 {
 		t.Fatalf("logout: %v %v", err, res)
 	}
 	tests := []struct{ name, token string }{
@@ -73,61 +74,54 @@ func TestRefreshInvalid(t *testing.T) {
 		{"Malformed_401", "not a token at all!"},
 		{"Empty_401", ""},
 		{"Longest_401", strings.Repeat("x", 512)},
-		{"Expired_401", expired.tokens.RefreshToken},
-		{"Idle_401", idle.tokens.RefreshToken},
-		{"Revoked_401", loggedOut.tokens.RefreshToken},
-		{"DeletedUser_401", deleted.tokens.RefreshToken},
+		{"Expired_401", expired.Tokens.RefreshToken},
+		{"Idle_401", idle.Tokens.RefreshToken},
+		{"Revoked_401", loggedOut.Tokens.RefreshToken},
+		{"DeletedUser_401", deleted.Tokens.RefreshToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if status, _, code := e.refresh(t, tc.token); status != 401 || code != server.CodeInvalidRefreshToken {
+			if status, _, code := refresh(t, e, tc.token); status != 401 || code != string(api.CodeInvalidRefreshToken) {
 				t.Fatalf("got %d %s", status, code)
 			}
 		})
 	}
 	t.Run("TooLong_400", func(t *testing.T) {
-		if status, _, code := e.refresh(t, strings.Repeat("x", 513)); status != 400 || code != server.CodeValidationFailed {
+		if status, _, code := refresh(t, e, strings.Repeat("x", 513)); status != 400 || code != string(api.CodeValidationFailed) {
 			t.Fatalf("got %d %s", status, code)
 		}
 	})
 }
 
-func mustExec(t testing.TB, e *env, sql string, args ...any) {
-	t.Helper()
-	if _, err := e.pool.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestRefreshReuseLeeway(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *server.Options) { o.Sessions.ReuseLeeway = time.Minute })
-	u := e.newUser(t)
-	status, a, _ := e.refresh(t, u.tokens.RefreshToken)
+	e := servertest.New(t, func(o *servertest.Options) { o.Config.Sessions.ReuseLeeway = time.Minute })
+	u := e.NewUser(t)
+	status, a, _ := refresh(t, e, u.Tokens.RefreshToken)
 	if status != 200 {
 		t.Fatal(status)
 	}
 	// Within the leeway a raced second use gets its own new pair and the session lives.
-	status, b, _ := e.refresh(t, u.tokens.RefreshToken)
+	status, b, _ := refresh(t, e, u.Tokens.RefreshToken)
 	if status != 200 || b.RefreshToken == a.RefreshToken {
 		t.Fatalf("reuse within the leeway: %d", status)
 	}
 	for _, pair := range []client.TokenPair{a, b} {
-		if e.me(t, pair.AccessToken) != 200 {
+		if e.Me(t, pair.AccessToken) != 200 {
 			t.Fatal("the session did not survive a reuse within the leeway")
 		}
 	}
 	// Outside it, reuse is reuse.
 	mustExec(t, e, "UPDATE refresh_tokens SET used_at = now() - interval '61 seconds' WHERE used_at IS NOT NULL")
-	if status, _, code := e.refresh(t, u.tokens.RefreshToken); status != 401 || code != server.CodeRefreshTokenReused {
+	if status, _, code := refresh(t, e, u.Tokens.RefreshToken); status != 401 || code != string(api.CodeRefreshTokenReused) {
 		t.Fatalf("reuse after the leeway: %d %s", status, code)
 	}
 }
 
 func TestRefreshConcurrent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
+	e := servertest.New(t)
+	u := e.NewUser(t)
 	const n = 10
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
@@ -135,7 +129,7 @@ func TestRefreshConcurrent(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			statuses[i], _, _ = e.refresh(t, u.tokens.RefreshToken)
+			statuses[i], _, _ = refresh(t, e, u.Tokens.RefreshToken)
 		})
 	}
 	close(start)
@@ -155,7 +149,7 @@ func TestRefreshConcurrent(t *testing.T) {
 
 func TestLogoutScopes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.New(t)
 	tests := []struct {
 		name             string
 		body             *client.LogoutRequest
@@ -169,34 +163,34 @@ func TestLogoutScopes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			u := e.newUser(t)
-			other := e.login(t, u.Email, u.password)
+			u := e.NewUser(t)
+			other := e.Login(t, u.Email, u.Password)
 			var res *client.LogoutResponse
 			var err error
 			if tc.body == nil {
-				res, err = e.client.LogoutWithBodyWithResponse(context.Background(), "application/json", http.NoBody, bearer(u.tokens.AccessToken))
+				res, err = e.Client.LogoutWithBodyWithResponse(context.Background(), "application/json", http.NoBody, servertest.Bearer(u.Tokens.AccessToken))
 			} else {
-				res, err = e.client.LogoutWithResponse(context.Background(), *tc.body, bearer(u.tokens.AccessToken))
+				res, err = e.Client.LogoutWithResponse(context.Background(), *tc.body, servertest.Bearer(u.Tokens.AccessToken))
 			}
 			if err != nil || res.StatusCode() != 204 {
 				t.Fatalf("logout: %v %d %s", err, res.StatusCode(), res.Body)
 			}
-			if got := e.me(t, u.tokens.AccessToken) == 200; got != tc.callerAlive {
+			if got := e.Me(t, u.Tokens.AccessToken) == 200; got != tc.callerAlive {
 				t.Errorf("caller's token works: %v, want %v", got, tc.callerAlive)
 			}
-			if got := e.me(t, other.AccessToken) == 200; got != tc.otherSessionLive {
+			if got := e.Me(t, other.AccessToken) == 200; got != tc.otherSessionLive {
 				t.Errorf("other session's token works: %v, want %v", got, tc.otherSessionLive)
 			}
-			status, _, _ := e.refresh(t, u.tokens.RefreshToken)
+			status, _, _ := refresh(t, e, u.Tokens.RefreshToken)
 			if got := status == 200; got != tc.callerAlive {
 				t.Errorf("caller's refresh works: %v, want %v", got, tc.callerAlive)
 			}
 		})
 	}
 	t.Run("BadScope_400", func(t *testing.T) {
-		u := e.newUser(t)
-		res, err := e.client.LogoutWithBodyWithResponse(context.Background(), "application/json", strings.NewReader(`{"scope":"everything"}`), bearer(u.tokens.AccessToken))
-		if err != nil || res.StatusCode() != 400 || problemOf(t, res.Body).Code != server.CodeValidationFailed {
+		u := e.NewUser(t)
+		res, err := e.Client.LogoutWithBodyWithResponse(context.Background(), "application/json", strings.NewReader(`{"scope":"everything"}`), servertest.Bearer(u.Tokens.AccessToken))
+		if err != nil || res.StatusCode() != 400 || servertest.ProblemOf(t, res.Body).Code != string(api.CodeValidationFailed) {
 			t.Fatalf("got %v %d %s", err, res.StatusCode(), res.Body)
 		}
 	})
@@ -206,14 +200,14 @@ func ptr[T any](v T) *T { return &v }
 
 func TestSessions(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	second := e.login(t, u.Email, u.password)
-	stranger := e.newUser(t)
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	second := e.Login(t, u.Email, u.Password)
+	stranger := e.NewUser(t)
 	ctx := context.Background()
 	list := func(token string) []client.Session {
 		t.Helper()
-		res, err := e.client.ListSessionsWithResponse(ctx, bearer(token))
+		res, err := e.Client.ListSessionsWithResponse(ctx, servertest.Bearer(token))
 		if err != nil || res.JSON200 == nil {
 			t.Fatalf("list: %v %s", err, res.Body)
 		}
@@ -227,7 +221,7 @@ func TestSessions(t *testing.T) {
 		t.Errorf("session client: ip %v, user agent %q", items[0].Ip, items[0].UserAgent)
 	}
 	firstUsed := items[1].LastUsedAt
-	status, rotated, _ := e.refresh(t, u.tokens.RefreshToken)
+	status, rotated, _ := refresh(t, e, u.Tokens.RefreshToken)
 	if status != 200 {
 		t.Fatal(status)
 	}
@@ -241,27 +235,27 @@ func TestSessions(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"Unknown_404", uuid.NewString(), 404, server.CodeSessionNotFound},
-		{"Strangers_404", list(stranger.tokens.AccessToken)[0].Id.String(), 404, server.CodeSessionNotFound},
-		{"NotUUID_400", "nope", 400, server.CodeValidationFailed},
+		{"Unknown_404", uuid.NewString(), 404, string(api.CodeSessionNotFound)},
+		{"Strangers_404", list(stranger.Tokens.AccessToken)[0].Id.String(), 404, string(api.CodeSessionNotFound)},
+		{"NotUUID_400", "nope", 400, string(api.CodeValidationFailed)},
 		{"Own_204", items[1].Id.String(), 204, ""},
-		{"OwnTwice_404", items[1].Id.String(), 404, server.CodeSessionNotFound},
+		{"OwnTwice_404", items[1].Id.String(), 404, string(api.CodeSessionNotFound)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, b := e.do(http.MethodDelete, "/api/v1/auth/sessions/"+tc.id, nil, http.Header{"Authorization": {"Bearer " + second.AccessToken}})
+			res, b := e.Do(t, http.MethodDelete, "/api/v1/auth/sessions/"+tc.id, nil, http.Header{"Authorization": {"Bearer " + second.AccessToken}})
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}
-			if tc.code != "" && problemOf(t, b).Code != tc.code {
+			if tc.code != "" && servertest.ProblemOf(t, b).Code != tc.code {
 				t.Fatalf("got %s", b)
 			}
 		})
 	}
-	if e.me(t, rotated.AccessToken) != 401 {
+	if e.Me(t, rotated.AccessToken) != 401 {
 		t.Error("the deleted session's access token still works")
 	}
-	if e.me(t, stranger.tokens.AccessToken) != 200 {
+	if e.Me(t, stranger.Tokens.AccessToken) != 200 {
 		t.Error("the stranger's session was touched")
 	}
 	if got := list(second.AccessToken); len(got) != 1 {

@@ -6,15 +6,12 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/api"
-	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/users"
 )
-
-// adminOnly is the detail of 403s on admin-only operations.
-const adminOnly = "Only an admin may do this."
 
 // CreateUser creates a user with any role, by the rules of registration.
 func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
@@ -22,11 +19,11 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 		return api.CreateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, adminOnly)}, nil
 	}
 	b := req.Body
-	u, err := s.users.Create(ctx, NewUser{Email: b.Email, Name: b.Name, Password: b.Password, Role: auth.Role(b.Role)})
+	u, err := s.Users.Create(ctx, users.NewUser{Email: b.Email, Name: b.Name, Password: b.Password, Role: auth.Role(b.Role)})
 	if p, ok := badRequest(ctx, err); ok {
-		return api.CreateUser400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p)}, nil
+		return api.CreateUser400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: p}, nil
 	}
-	if errors.Is(err, ErrEmailTaken) {
+	if errors.Is(err, users.ErrEmailTaken) {
 		return api.CreateUser409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: emailTaken(ctx)}, nil
 	}
 	if err != nil {
@@ -40,22 +37,17 @@ func (s *Server) RestoreUser(ctx context.Context, req api.RestoreUserRequestObje
 	if auth.Authorize(principal(ctx), auth.ActionRestoreUser, req.Id) != auth.Allow {
 		return api.RestoreUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, adminOnly)}, nil
 	}
-	row, err := s.q.RestoreUser(ctx, req.Id)
+	u, err := s.Users.Restore(ctx, req.Id)
 	switch {
-	case isUniqueViolation(err, constraintEmailTaken):
-		return api.RestoreUser409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: conflict(ctx, CodeEmailTaken,
-			"Another account has registered this user's email address since the deletion.", fieldError("email", "is already registered"))}, nil
-	case errors.Is(err, pgx.ErrNoRows):
-		exists, err := s.q.UserExists(ctx, req.Id)
-		if err != nil {
-			return nil, fmt.Errorf("restore user: %w", err)
-		}
-		if exists {
-			return api.RestoreUser409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: conflict(ctx, CodeUserNotDeleted, "The user is not deleted.")}, nil
-		}
+	case errors.Is(err, users.ErrEmailTaken):
+		return api.RestoreUser409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: conflict(ctx, api.CodeEmailTaken,
+			"Another account has registered this user's email address since the deletion.", httpx.Field("email", "is already registered"))}, nil
+	case errors.Is(err, users.ErrNotDeleted):
+		return api.RestoreUser409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: conflict(ctx, api.CodeUserNotDeleted, "The user is not deleted.")}, nil
+	case errors.Is(err, users.ErrNotFound):
 		return api.RestoreUser404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: userNotFound(ctx)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("restore user: %w", err)
 	}
-	return api.RestoreUser200JSONResponse(toUser(db.UserProfile(row))), nil
+	return api.RestoreUser200JSONResponse(toUser(u)), nil
 }

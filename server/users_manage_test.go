@@ -8,23 +8,24 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
-	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/servertest"
 )
 
-func userPath(u user) string { return "/api/v1/users/" + u.Id.String() }
+func userPath(u servertest.User) string { return "/api/v1/users/" + u.Id.String() }
 
 func TestETagIfMatch(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	tok := u.tokens.AccessToken
-	res, _ := e.call(t, http.MethodGet, userPath(u), tok, "")
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	tok := u.Tokens.AccessToken
+	res, _ := e.Call(t, http.MethodGet, userPath(u), tok, "")
 	first := res.Header.Get("ETag")
 	if !strings.HasPrefix(first, `"`) || strings.HasPrefix(first, "W/") {
 		t.Fatalf("ETag %q, want a strong tag", first)
 	}
-	res, b := e.call(t, http.MethodPatch, userPath(u), tok, `{"name":"Fresh"}`, "If-Match", first)
+	res, b := e.Call(t, http.MethodPatch, userPath(u), tok, `{"name":"Fresh"}`, "If-Match", first)
 	second := res.Header.Get("ETag")
 	if res.StatusCode != 200 || second == first || second == "" {
 		t.Fatalf("fresh If-Match: %d %s, ETag %q after %q", res.StatusCode, b, second, first)
@@ -42,16 +43,16 @@ func TestETagIfMatch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cur, _ := e.call(t, http.MethodGet, userPath(u), tok, "")
+			cur, _ := e.Call(t, http.MethodGet, userPath(u), tok, "")
 			var extra []string
 			if tc.ifMatch != "" {
 				extra = []string{"If-Match", strings.ReplaceAll(tc.ifMatch, second, cur.Header.Get("ETag"))}
 			}
-			res, b := e.call(t, http.MethodPatch, userPath(u), tok, `{"name":"`+tc.name+`"}`, extra...)
+			res, b := e.Call(t, http.MethodPatch, userPath(u), tok, `{"name":"`+tc.name+`"}`, extra...)
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}
-			if tc.status == 412 && problemOf(t, b).Code != server.CodePreconditionFailed {
+			if tc.status == 412 && servertest.ProblemOf(t, b).Code != string(api.CodePreconditionFailed) {
 				t.Fatalf("got %s", b)
 			}
 		})
@@ -60,10 +61,10 @@ func TestETagIfMatch(t *testing.T) {
 
 func TestPatchUser(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.newUser(t)
-	taken := e.newUser(t)
-	tok := u.tokens.AccessToken
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	taken := e.NewUser(t)
+	tok := u.Tokens.AccessToken
 	tests := []struct {
 		name, contentType, body string
 		status                  int
@@ -71,34 +72,34 @@ func TestPatchUser(t *testing.T) {
 	}{
 		{"MergePatchName_200", "application/merge-patch+json", `{"name":"Merge Patched"}`, 200, "", ""},
 		{"JSONEmail_200", "application/json", `{"email":"  New.Address@Example.com "}`, 200, "", ""},
-		{"Id_400", "application/json", `{"id":"` + taken.Id.String() + `"}`, 400, server.CodeValidationFailed, "id"},
-		{"CreatedAt_400", "application/json", `{"created_at":"2020-01-01T00:00:00Z"}`, 400, server.CodeValidationFailed, "created_at"},
-		{"PasswordHash_400", "application/merge-patch+json", `{"password_hash":"x"}`, 400, server.CodeValidationFailed, "password_hash"},
-		{"Empty_400", "application/json", `{}`, 400, server.CodeValidationFailed, ""},
-		{"NullName_400", "application/merge-patch+json", `{"name":null}`, 400, server.CodeValidationFailed, "name"},
-		{"BadEmail_400", "application/json", `{"email":"Bob <bob@example.com>"}`, 400, server.CodeValidationFailed, "email"},
-		{"ControlName_400", "application/json", `{"name":"a\u0000b"}`, 400, server.CodeValidationFailed, "name"},
-		{"EmailTaken_409", "application/json", `{"email":"` + strings.ToUpper(taken.Email) + `"}`, 409, server.CodeEmailTaken, "email"},
-		{"RoleByNonAdmin_403", "application/json", `{"role":"admin"}`, 403, server.CodeForbidden, ""},
-		{"TextPlain_415", "text/plain", `{"name":"x"}`, 415, server.CodeUnsupportedMediaType, ""},
-		{"TrailingData_400", "application/merge-patch+json", `{"name":"x"} {}`, 400, server.CodeMalformedJSON, ""},
+		{"Id_400", "application/json", `{"id":"` + taken.Id.String() + `"}`, 400, string(api.CodeValidationFailed), "id"},
+		{"CreatedAt_400", "application/json", `{"created_at":"2020-01-01T00:00:00Z"}`, 400, string(api.CodeValidationFailed), "created_at"},
+		{"PasswordHash_400", "application/merge-patch+json", `{"password_hash":"x"}`, 400, string(api.CodeValidationFailed), "password_hash"},
+		{"Empty_400", "application/json", `{}`, 400, string(api.CodeValidationFailed), ""},
+		{"NullName_400", "application/merge-patch+json", `{"name":null}`, 400, string(api.CodeValidationFailed), "name"},
+		{"BadEmail_400", "application/json", `{"email":"Bob <bob@example.com>"}`, 400, string(api.CodeValidationFailed), "email"},
+		{"ControlName_400", "application/json", `{"name":"a\u0000b"}`, 400, string(api.CodeValidationFailed), "name"},
+		{"EmailTaken_409", "application/json", `{"email":"` + strings.ToUpper(taken.Email) + `"}`, 409, string(api.CodeEmailTaken), "email"},
+		{"RoleByNonAdmin_403", "application/json", `{"role":"admin"}`, 403, string(api.CodeForbidden), ""},
+		{"TextPlain_415", "text/plain", `{"name":"x"}`, 415, string(api.CodeUnsupportedMediaType), ""},
+		{"TrailingData_400", "application/merge-patch+json", `{"name":"x"} {}`, 400, string(api.CodeMalformedJSON), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, b := e.do(http.MethodPatch, userPath(u), strings.NewReader(tc.body),
+			res, b := e.Do(t, http.MethodPatch, userPath(u), strings.NewReader(tc.body),
 				http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {tc.contentType}})
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}
 			if tc.status >= 400 {
-				p := problemOf(t, b)
+				p := servertest.ProblemOf(t, b)
 				if p.Code != tc.code || (tc.field != "" && (p.Errors == nil || !hasField(*p.Errors, tc.field))) {
 					t.Fatalf("got %s, want %s naming %q", b, tc.code, tc.field)
 				}
 			}
 		})
 	}
-	res, b := e.call(t, http.MethodGet, userPath(u), tok, "")
+	res, b := e.Call(t, http.MethodGet, userPath(u), tok, "")
 	var got client.User
 	if err := json.Unmarshal(b, &got); err != nil || res.StatusCode != 200 {
 		t.Fatal(err)
@@ -110,96 +111,96 @@ func TestPatchUser(t *testing.T) {
 
 func TestRoleChangeEndsSessions(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
-	u := e.newUser(t)
-	res, b := e.call(t, http.MethodPatch, userPath(u), admin.tokens.AccessToken, `{"role":"admin"}`)
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
+	u := e.NewUser(t)
+	res, b := e.Call(t, http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"role":"admin"}`)
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"role":"admin"`) {
 		t.Fatalf("promote: %d %s", res.StatusCode, b)
 	}
-	if e.me(t, u.tokens.AccessToken) != 401 {
+	if e.Me(t, u.Tokens.AccessToken) != 401 {
 		t.Fatal("a token with the old role still works after the role change")
 	}
-	fresh := e.login(t, u.Email, u.password)
-	if res, _ := e.call(t, http.MethodGet, "/api/v1/users", fresh.AccessToken, ""); res.StatusCode != 200 {
+	fresh := e.Login(t, u.Email, u.Password)
+	if res, _ := e.Call(t, http.MethodGet, "/api/v1/users", fresh.AccessToken, ""); res.StatusCode != 200 {
 		t.Fatalf("the promoted user cannot list users with a new token: %d", res.StatusCode)
 	}
 }
 
 func TestSoftDeleteAndRestore(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
-	u := e.newUser(t)
-	other := e.login(t, u.Email, u.password)
-	if res, b := e.call(t, http.MethodDelete, userPath(u), u.tokens.AccessToken, ""); res.StatusCode != 204 {
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
+	u := e.NewUser(t)
+	other := e.Login(t, u.Email, u.Password)
+	if res, b := e.Call(t, http.MethodDelete, userPath(u), u.Tokens.AccessToken, ""); res.StatusCode != 204 {
 		t.Fatalf("self delete: %d %s", res.StatusCode, b)
 	}
-	for _, tok := range []string{u.tokens.AccessToken, other.AccessToken} {
-		if e.me(t, tok) != 401 {
+	for _, tok := range []string{u.Tokens.AccessToken, other.AccessToken} {
+		if e.Me(t, tok) != 401 {
 			t.Fatal("a deleted user's token still works")
 		}
 	}
-	if status, _, code := e.refresh(t, other.RefreshToken); status != 401 || code != server.CodeInvalidRefreshToken {
+	if status, _, code := refresh(t, e, other.RefreshToken); status != 401 || code != string(api.CodeInvalidRefreshToken) {
 		t.Fatalf("a deleted user's refresh: %d %s", status, code)
 	}
-	if res, _ := e.call(t, http.MethodDelete, userPath(u), admin.tokens.AccessToken, ""); res.StatusCode != 404 {
+	if res, _ := e.Call(t, http.MethodDelete, userPath(u), admin.Tokens.AccessToken, ""); res.StatusCode != 404 {
 		t.Fatalf("deleting twice: %d, want 404", res.StatusCode)
 	}
-	if res, b := e.call(t, http.MethodGet, "/api/v1/users?deleted=true&email="+u.Email, admin.tokens.AccessToken, ""); res.StatusCode != 200 || !strings.Contains(string(b), u.Id.String()) {
+	if res, b := e.Call(t, http.MethodGet, "/api/v1/users?deleted=true&email="+u.Email, admin.Tokens.AccessToken, ""); res.StatusCode != 200 || !strings.Contains(string(b), u.Id.String()) {
 		t.Fatalf("listing deleted users: %d %s", res.StatusCode, b)
 	}
-	if res, b := e.call(t, http.MethodGet, "/api/v1/users?email="+u.Email, admin.tokens.AccessToken, ""); strings.Contains(string(b), u.Id.String()) {
+	if res, b := e.Call(t, http.MethodGet, "/api/v1/users?email="+u.Email, admin.Tokens.AccessToken, ""); strings.Contains(string(b), u.Id.String()) {
 		t.Fatalf("a deleted user is listed among live ones: %d %s", res.StatusCode, b)
 	}
 	var rows int
-	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL", u.Id).Scan(&rows); err != nil || rows != 1 {
+	if err := e.Pool.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL", u.Id).Scan(&rows); err != nil || rows != 1 {
 		t.Fatalf("the deleted row is gone: %d %v", rows, err)
 	}
 	// Restore works while the address is free...
-	if res, b := e.call(t, http.MethodPost, userPath(u)+"/restore", admin.tokens.AccessToken, ""); res.StatusCode != 200 {
+	if res, b := e.Call(t, http.MethodPost, userPath(u)+"/restore", admin.Tokens.AccessToken, ""); res.StatusCode != 200 {
 		t.Fatalf("restore: %d %s", res.StatusCode, b)
 	}
-	if res, b := e.call(t, http.MethodPost, userPath(u)+"/restore", admin.tokens.AccessToken, ""); res.StatusCode != 409 || problemOf(t, b).Code != server.CodeUserNotDeleted {
+	if res, b := e.Call(t, http.MethodPost, userPath(u)+"/restore", admin.Tokens.AccessToken, ""); res.StatusCode != 409 || servertest.ProblemOf(t, b).Code != string(api.CodeUserNotDeleted) {
 		t.Fatalf("restore of a live user: %d %s", res.StatusCode, b)
 	}
-	e.login(t, u.Email, u.password)
+	e.Login(t, u.Email, u.Password)
 	// ...and not once someone registered it again.
-	if res, _ := e.call(t, http.MethodDelete, userPath(u), admin.tokens.AccessToken, ""); res.StatusCode != 204 {
+	if res, _ := e.Call(t, http.MethodDelete, userPath(u), admin.Tokens.AccessToken, ""); res.StatusCode != 204 {
 		t.Fatal("second delete")
 	}
-	again := e.register(t, strings.ToUpper(u.Email), "Newcomer", strongPassword)
+	again := e.Register(t, strings.ToUpper(u.Email), "Newcomer", servertest.StrongPassword)
 	if again.Id == u.Id {
 		t.Fatal("registering a freed address returned the deleted user")
 	}
-	if res, b := e.call(t, http.MethodPost, userPath(u)+"/restore", admin.tokens.AccessToken, ""); res.StatusCode != 409 || problemOf(t, b).Code != server.CodeEmailTaken {
+	if res, b := e.Call(t, http.MethodPost, userPath(u)+"/restore", admin.Tokens.AccessToken, ""); res.StatusCode != 409 || servertest.ProblemOf(t, b).Code != string(api.CodeEmailTaken) {
 		t.Fatalf("restore with the address taken: %d %s", res.StatusCode, b)
 	}
 }
 
 func TestLastAdmin(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.newAdmin(t)
-	if res, b := e.call(t, http.MethodPatch, userPath(a), a.tokens.AccessToken, `{"role":"user"}`); res.StatusCode != 409 || problemOf(t, b).Code != server.CodeLastAdmin {
+	e := servertest.New(t)
+	a := e.NewAdmin(t)
+	if res, b := e.Call(t, http.MethodPatch, userPath(a), a.Tokens.AccessToken, `{"role":"user"}`); res.StatusCode != 409 || servertest.ProblemOf(t, b).Code != string(api.CodeLastAdmin) {
 		t.Fatalf("demoting the last admin: %d %s", res.StatusCode, b)
 	}
-	if res, b := e.call(t, http.MethodDelete, userPath(a), a.tokens.AccessToken, ""); res.StatusCode != 409 || problemOf(t, b).Code != server.CodeLastAdmin {
+	if res, b := e.Call(t, http.MethodDelete, userPath(a), a.Tokens.AccessToken, ""); res.StatusCode != 409 || servertest.ProblemOf(t, b).Code != string(api.CodeLastAdmin) {
 		t.Fatalf("deleting the last admin: %d %s", res.StatusCode, b)
 	}
 	// Two admins demoting each other at once: exactly one wins.
-	b := e.newAdmin(t)
+	b := e.NewAdmin(t)
 	statuses := make([]int, 2)
 	var wg sync.WaitGroup
-	for i, pair := range [][2]user{{a, b}, {b, a}} {
+	for i, pair := range [][2]servertest.User{{a, b}, {b, a}} {
 		wg.Go(func() {
-			res, _ := e.call(t, http.MethodPatch, userPath(pair[1]), pair[0].tokens.AccessToken, `{"role":"user"}`)
+			res, _ := e.Call(t, http.MethodPatch, userPath(pair[1]), pair[0].Tokens.AccessToken, `{"role":"user"}`)
 			statuses[i] = res.StatusCode
 		})
 	}
 	wg.Wait()
 	var admins int
-	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL").Scan(&admins); err != nil {
+	if err := e.Pool.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL").Scan(&admins); err != nil {
 		t.Fatal(err)
 	}
 	if admins != 1 {
@@ -209,61 +210,61 @@ func TestLastAdmin(t *testing.T) {
 
 func TestSetPassword(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
 	const next = "purple monkey dishwasher lamp"
 	t.Run("SelfNeedsCurrent_400", func(t *testing.T) {
-		u := e.newUser(t)
-		res, b := e.call(t, http.MethodPut, userPath(u)+"/password", u.tokens.AccessToken, `{"new_password":"`+next+`"}`)
-		if res.StatusCode != 400 || !hasField(*problemOf(t, b).Errors, "current_password") {
+		u := e.NewUser(t)
+		res, b := e.Call(t, http.MethodPut, userPath(u)+"/password", u.Tokens.AccessToken, `{"new_password":"`+next+`"}`)
+		if res.StatusCode != 400 || !hasField(*servertest.ProblemOf(t, b).Errors, "current_password") {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
 	})
 	t.Run("SelfWrongCurrent_401", func(t *testing.T) {
-		u := e.newUser(t)
-		res, b := e.call(t, http.MethodPut, userPath(u)+"/password", u.tokens.AccessToken, `{"current_password":"not it at all","new_password":"`+next+`"}`)
-		if res.StatusCode != 401 || problemOf(t, b).Code != server.CodeInvalidCredentials || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+		u := e.NewUser(t)
+		res, b := e.Call(t, http.MethodPut, userPath(u)+"/password", u.Tokens.AccessToken, `{"current_password":"not it at all","new_password":"`+next+`"}`)
+		if res.StatusCode != 401 || servertest.ProblemOf(t, b).Code != string(api.CodeInvalidCredentials) || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
-		if e.me(t, u.tokens.AccessToken) != 200 {
+		if e.Me(t, u.Tokens.AccessToken) != 200 {
 			t.Fatal("a wrong current password ended the session")
 		}
 	})
 	t.Run("SelfWeak_400", func(t *testing.T) {
-		u := e.newUser(t)
-		res, b := e.call(t, http.MethodPut, userPath(u)+"/password", u.tokens.AccessToken, `{"current_password":"`+u.password+`","new_password":"password123"}`)
-		if res.StatusCode != 400 || problemOf(t, b).Code != server.CodeWeakPassword {
+		u := e.NewUser(t)
+		res, b := e.Call(t, http.MethodPut, userPath(u)+"/password", u.Tokens.AccessToken, `{"current_password":"`+u.Password+`","new_password":"password123"}`)
+		if res.StatusCode != 400 || servertest.ProblemOf(t, b).Code != string(api.CodeWeakPassword) {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
 	})
 	t.Run("Self_204_OtherSessionsEnd", func(t *testing.T) {
-		u := e.newUser(t)
-		other := e.login(t, u.Email, u.password)
-		res, b := e.call(t, http.MethodPut, userPath(u)+"/password", u.tokens.AccessToken, `{"current_password":"`+u.password+`","new_password":"`+next+`"}`)
+		u := e.NewUser(t)
+		other := e.Login(t, u.Email, u.Password)
+		res, b := e.Call(t, http.MethodPut, userPath(u)+"/password", u.Tokens.AccessToken, `{"current_password":"`+u.Password+`","new_password":"`+next+`"}`)
 		if res.StatusCode != 204 {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
-		if e.me(t, u.tokens.AccessToken) != 200 || e.me(t, other.AccessToken) != 401 {
+		if e.Me(t, u.Tokens.AccessToken) != 200 || e.Me(t, other.AccessToken) != 401 {
 			t.Fatal("want the current session kept and the other one ended")
 		}
-		e.login(t, u.Email, next)
-		if res, _ := e.client.LoginWithResponse(context.Background(), client.LoginRequest{Email: u.Email, Password: u.password}); res.StatusCode() != 401 {
+		e.Login(t, u.Email, next)
+		if res, _ := e.Client.LoginWithResponse(context.Background(), client.LoginRequest{Email: u.Email, Password: u.Password}); res.StatusCode() != 401 {
 			t.Fatal("the old password still works")
 		}
 	})
 	t.Run("AdminOnOther_204_AllSessionsEnd", func(t *testing.T) {
-		u := e.newUser(t)
-		res, b := e.call(t, http.MethodPut, userPath(u)+"/password", admin.tokens.AccessToken, `{"new_password":"`+next+`"}`)
+		u := e.NewUser(t)
+		res, b := e.Call(t, http.MethodPut, userPath(u)+"/password", admin.Tokens.AccessToken, `{"new_password":"`+next+`"}`)
 		if res.StatusCode != 204 {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
-		if e.me(t, u.tokens.AccessToken) != 401 || e.me(t, admin.tokens.AccessToken) != 200 {
+		if e.Me(t, u.Tokens.AccessToken) != 401 || e.Me(t, admin.Tokens.AccessToken) != 200 {
 			t.Fatal("want the user's sessions ended and the admin's kept")
 		}
-		e.login(t, u.Email, next)
+		e.Login(t, u.Email, next)
 	})
 	t.Run("AdminOnSelfNeedsCurrent_400", func(t *testing.T) {
-		res, b := e.call(t, http.MethodPut, userPath(admin)+"/password", admin.tokens.AccessToken, `{"new_password":"`+next+`"}`)
+		res, b := e.Call(t, http.MethodPut, userPath(admin)+"/password", admin.Tokens.AccessToken, `{"new_password":"`+next+`"}`)
 		if res.StatusCode != 400 {
 			t.Fatalf("got %d %s", res.StatusCode, b)
 		}
@@ -272,25 +273,25 @@ func TestSetPassword(t *testing.T) {
 
 func TestCreateUserByAdmin(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	admin := e.newAdmin(t)
-	res, b := e.call(t, http.MethodPost, "/api/v1/users", admin.tokens.AccessToken,
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
+	res, b := e.Call(t, http.MethodPost, "/api/v1/users", admin.Tokens.AccessToken,
 		`{"email":"second.admin@example.com","password":"correct horse battery staple","name":"Second","role":"admin"}`)
 	if res.StatusCode != 201 || !strings.HasPrefix(res.Header.Get("Location"), "/api/v1/users/") || !strings.Contains(string(b), `"role":"admin"`) {
 		t.Fatalf("got %d %s", res.StatusCode, b)
 	}
-	pair := e.login(t, "second.admin@example.com", "correct horse battery staple")
-	if res, _ := e.call(t, http.MethodGet, "/api/v1/users", pair.AccessToken, ""); res.StatusCode != 200 {
+	pair := e.Login(t, "second.admin@example.com", "correct horse battery staple")
+	if res, _ := e.Call(t, http.MethodGet, "/api/v1/users", pair.AccessToken, ""); res.StatusCode != 200 {
 		t.Fatal("the created admin cannot list users")
 	}
-	res, b = e.call(t, http.MethodPost, "/api/v1/users", admin.tokens.AccessToken,
+	res, b = e.Call(t, http.MethodPost, "/api/v1/users", admin.Tokens.AccessToken,
 		`{"email":"SECOND.admin@example.com","password":"correct horse battery staple","name":"Dup","role":"user"}`)
-	if res.StatusCode != 409 || problemOf(t, b).Code != server.CodeEmailTaken {
+	if res.StatusCode != 409 || servertest.ProblemOf(t, b).Code != string(api.CodeEmailTaken) {
 		t.Fatalf("duplicate: %d %s", res.StatusCode, b)
 	}
-	res, b = e.call(t, http.MethodPost, "/api/v1/users", admin.tokens.AccessToken,
+	res, b = e.Call(t, http.MethodPost, "/api/v1/users", admin.Tokens.AccessToken,
 		`{"email":"x@example.com","password":"correct horse battery staple","name":"X","role":"owner"}`)
-	if res.StatusCode != 400 || !hasField(*problemOf(t, b).Errors, "role") {
+	if res.StatusCode != 400 || !hasField(*servertest.ProblemOf(t, b).Errors, "role") {
 		t.Fatalf("unknown role: %d %s", res.StatusCode, b)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // admin runs `accounts admin create --email E --name N [--password-stdin]`: the
@@ -42,7 +42,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err != nil {
 		return err
 	}
-	u, err := createAdmin(ctx, cfg, server.NewUser{Email: *email, Name: *name, Password: password, Role: auth.RoleAdmin})
+	u, err := createAdmin(ctx, cfg, users.NewUser{Email: *email, Name: *name, Password: password, Role: auth.RoleAdmin})
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func adminPassword(fromStdin bool, stdin io.Reader) (string, bool, error) {
 type createdUser struct{ email, id string }
 
 // createAdmin opens the database, checks the schema, and creates the user.
-func createAdmin(ctx context.Context, cfg config, in server.NewUser) (createdUser, error) {
+func createAdmin(ctx context.Context, cfg config, in users.NewUser) (createdUser, error) {
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return createdUser{}, err
@@ -82,19 +82,19 @@ func createAdmin(ctx context.Context, cfg config, in server.NewUser) (createdUse
 	if err := m.check(ctx); err != nil {
 		return createdUser{}, fmt.Errorf("%w; run `accounts migrate up` first", err)
 	}
-	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashConcurrency, rand.Reader)
+	hasher, err := auth.NewHasher(cfg.Service.Argon2, cfg.Service.HashConcurrency, rand.Reader)
 	if err != nil {
 		return createdUser{}, err
 	}
-	u, err := server.NewUsers(pool, hasher, hasher.Pool()).Create(ctx, in)
-	var fields server.FieldErrors
+	u, err := users.New(pool, hasher, hasher.Slots(), nil).Create(ctx, in)
+	var fields users.FieldErrors
 	var weak *auth.WeakPasswordError
 	switch {
 	case errors.As(err, &fields):
 		return createdUser{}, usageErrorf("admin create: %v", fields)
 	case errors.As(err, &weak):
 		return createdUser{}, usageErrorf("admin create: the password %s", weak.Reason)
-	case errors.Is(err, server.ErrEmailTaken):
+	case errors.Is(err, users.ErrEmailTaken):
 		return createdUser{}, fmt.Errorf("admin create: %w", err)
 	case err != nil:
 		return createdUser{}, fmt.Errorf("admin create: %w", err)

@@ -78,16 +78,8 @@ func loadKeys(cfg config, log *slog.Logger) (*auth.KeySet, error) {
 		if !cfg.DevMode {
 			return nil, usageErrorf("ACCOUNTS_SIGNING_KEYS is required (create a key file with `accounts keys generate --out FILE`), or set ACCOUNTS_DEV_MODE=true")
 		}
-		key, err := auth.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		set := jwk.NewSet()
-		if err := set.AddKey(key); err != nil {
-			return nil, err
-		}
 		log.Warn("development mode: signing with an ephemeral key; tokens die with this process. Set ACCOUNTS_SIGNING_KEYS in production.")
-		return auth.NewKeySet(set)
+		return auth.NewEphemeralKeySet(rand.Reader)
 	}
 	b, err := os.ReadFile(cfg.SigningKeys)
 	if err != nil {

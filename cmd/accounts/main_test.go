@@ -251,7 +251,7 @@ func TestREADMEConfigTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range settings {
+	for _, st := range settings(&config{}) {
 		def := st.def
 		if def == "" {
 			def = "(none)"

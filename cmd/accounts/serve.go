@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +10,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/meridianhq/accounts/cmd/accounts/wiring"
 	"github.com/meridianhq/accounts/server"
-	"github.com/meridianhq/accounts/server/auth"
 )
+
+// pruneEvery is how often each replica prunes ended sessions.
+const pruneEvery = 10 * time.Minute
 
 // serve runs the service until ctx is cancelled (SIGINT or SIGTERM), then shuts
 // down gracefully: /readyz turns 503 at once, the listener keeps serving for the
@@ -44,35 +44,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := m.ensureCurrent(ctx, cfg.MigrateOnStart, log); err != nil {
 		return err
 	}
-	opts, err := serverOptions(cfg, keys, pool, log)
+	svc, err := wiring.New(cfg.Service, wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check})
 	if err != nil {
 		return err
 	}
-	opts.SchemaCheck = m.check
 	// Revocations outlive the signal: draining requests still need them.
-	revCtx, stopRevocations := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRevocations()
-	if err := opts.Revocations.Start(revCtx); err != nil {
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	if err := svc.Start(bgCtx, pruneEvery); err != nil {
 		return err
 	}
-	srv, err := server.New(opts)
-	if err != nil {
-		return err
-	}
-	go srv.PruneSessionsEvery(revCtx, 10*time.Minute, cfg.SessionRetain)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := newHTTPServer(svc.Server.Handler(), cfg.HTTPServer, log)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version))
@@ -82,15 +68,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
-	return shutdown(hs, srv, served, cfg, log)
+	return shutdown(hs, svc.Server, served, cfg.Shutdown, log)
+}
+
+// newHTTPServer is the net/http server of h, with o's limits.
+func newHTTPServer(h http.Handler, o httpServerOptions, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // shutdown drains the server after the first signal.
-func shutdown(hs *http.Server, srv *server.Server, served <-chan error, cfg config, log *slog.Logger) error {
-	log.Info("shutting down", slog.String("delay", cfg.ShutdownDelay.String()), slog.String("drain", cfg.ShutdownDrain.String()))
+func shutdown(hs *http.Server, srv *server.Server, served <-chan error, o shutdownOptions, log *slog.Logger) error {
+	log.Info("shutting down", slog.String("delay", o.Delay.String()), slog.String("drain", o.Drain.String()))
 	srv.Drain()
-	time.Sleep(cfg.ShutdownDelay)
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownDrain)
+	time.Sleep(o.Delay)
+	ctx, cancel := context.WithTimeout(context.Background(), o.Drain)
 	defer cancel()
 	if err := hs.Shutdown(ctx); err != nil {
 		log.Warn("drain period over; closing the remaining connections", slog.Any("error", err))
@@ -101,39 +100,4 @@ func shutdown(hs *http.Server, srv *server.Server, served <-chan error, cfg conf
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// serverOptions builds the token, password and session machinery from cfg.
-func serverOptions(cfg config, keys *auth.KeySet, pool *pgxpool.Pool, log *slog.Logger) (server.Options, error) {
-	tokens, err := auth.NewTokens(keys, auth.TokenOptions{
-		Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTokenTTL,
-		Leeway: cfg.TokenLeeway, CacheSize: cfg.TokenCacheSize, Now: time.Now,
-	})
-	if err != nil {
-		return server.Options{}, err
-	}
-	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashConcurrency, rand.Reader)
-	if err != nil {
-		return server.Options{}, usageErrorf("ACCOUNTS_ARGON2_*: %v", err)
-	}
-	return server.Options{
-		Pool:           pool,
-		Logger:         log,
-		BodyLimit:      cfg.BodyLimit,
-		TrustedProxies: cfg.TrustedProxies,
-		Tokens:         tokens,
-		Hasher:         hasher,
-		CPU:            hasher.Pool(),
-		Revocations:    server.NewRevocations(pool, cfg.AccessTokenTTL+cfg.TokenLeeway, log),
-		Sessions: server.SessionPolicy{
-			Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle, ReuseLeeway: cfg.ReuseLeeway,
-		},
-		AttemptsPerMinute: cfg.AttemptsPerMin,
-		CORSOrigins:       cfg.CORSOrigins,
-	}, nil
-}
-
-// newLogger logs JSON lines to w.
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -47,6 +47,84 @@ func (e LogoutRequestScope) Valid() bool {
 	}
 }
 
+// Defines values for ProblemCode.
+const (
+	CodeEmailTaken           ProblemCode = "EMAIL_TAKEN"
+	CodeForbidden            ProblemCode = "FORBIDDEN"
+	CodeInternal             ProblemCode = "INTERNAL"
+	CodeInvalidCredentials   ProblemCode = "INVALID_CREDENTIALS"
+	CodeInvalidCursor        ProblemCode = "INVALID_CURSOR"
+	CodeInvalidRefreshToken  ProblemCode = "INVALID_REFRESH_TOKEN"
+	CodeLastAdmin            ProblemCode = "LAST_ADMIN"
+	CodeMalformedJSON        ProblemCode = "MALFORMED_JSON"
+	CodeMethodNotAllowed     ProblemCode = "METHOD_NOT_ALLOWED"
+	CodeNotFound             ProblemCode = "NOT_FOUND"
+	CodeNotReady             ProblemCode = "NOT_READY"
+	CodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
+	CodePreconditionFailed   ProblemCode = "PRECONDITION_FAILED"
+	CodeRateLimited          ProblemCode = "RATE_LIMITED"
+	CodeRefreshTokenReused   ProblemCode = "REFRESH_TOKEN_REUSED"
+	CodeSessionNotFound      ProblemCode = "SESSION_NOT_FOUND"
+	CodeUnauthenticated      ProblemCode = "UNAUTHENTICATED"
+	CodeUnsupportedMediaType ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
+	CodeUserNotDeleted       ProblemCode = "USER_NOT_DELETED"
+	CodeUserNotFound         ProblemCode = "USER_NOT_FOUND"
+	CodeValidationFailed     ProblemCode = "VALIDATION_FAILED"
+	CodeWeakPassword         ProblemCode = "WEAK_PASSWORD"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case CodeEmailTaken:
+		return true
+	case CodeForbidden:
+		return true
+	case CodeInternal:
+		return true
+	case CodeInvalidCredentials:
+		return true
+	case CodeInvalidCursor:
+		return true
+	case CodeInvalidRefreshToken:
+		return true
+	case CodeLastAdmin:
+		return true
+	case CodeMalformedJSON:
+		return true
+	case CodeMethodNotAllowed:
+		return true
+	case CodeNotFound:
+		return true
+	case CodeNotReady:
+		return true
+	case CodePayloadTooLarge:
+		return true
+	case CodePreconditionFailed:
+		return true
+	case CodeRateLimited:
+		return true
+	case CodeRefreshTokenReused:
+		return true
+	case CodeSessionNotFound:
+		return true
+	case CodeUnauthenticated:
+		return true
+	case CodeUnsupportedMediaType:
+		return true
+	case CodeUserNotDeleted:
+		return true
+	case CodeUserNotFound:
+		return true
+	case CodeValidationFailed:
+		return true
+	case CodeWeakPassword:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin Role = "admin"
@@ -223,14 +301,9 @@ type OpenAPIDocument map[string]interface{}
 // Problem An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type Problem struct {
-	// Code A stable, machine-readable code, UPPER_SNAKE_CASE. Codes in use:
-	// `VALIDATION_FAILED`, `MALFORMED_JSON`, `WEAK_PASSWORD`, `EMAIL_TAKEN`,
-	// `INVALID_CREDENTIALS`, `UNAUTHENTICATED`, `INVALID_REFRESH_TOKEN`,
-	// `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `USER_NOT_FOUND`,
-	// `FORBIDDEN`, `INVALID_CURSOR`, `LAST_ADMIN`, `USER_NOT_DELETED`,
-	// `PRECONDITION_FAILED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`,
-	// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `RATE_LIMITED`, `NOT_READY`,
-	// `INTERNAL`.
+	// Code A stable, machine-readable code, UPPER_SNAKE_CASE: one of `ProblemCode`.
+	// It is typed as a string so that a new code is not a breaking change;
+	// treat a code you do not know by its `status`.
 	//
 	//
 	// Example: VALIDATION_FAILED
@@ -264,6 +337,11 @@ type Problem struct {
 	// Example: urn:problem-type:accounts:validation-failed
 	Type string `json:"type"`
 }
+
+// ProblemCode Every code a `Problem` carries today. The service's table of codes (with
+// each one's status and title) is checked against this list by a test, and
+// the SDKs take their code constants from it.
+type ProblemCode string
 
 // RefreshRequest A refresh token to rotate.
 type RefreshRequest struct {

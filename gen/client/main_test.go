@@ -10,12 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/store"
 	"github.com/meridianhq/accounts/server/testdb"
 )
 
@@ -34,18 +33,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	server.ConfigurePool(cfg)
+	store.Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	opts, err := servertest.Options(pool, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, time.Now)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	_, ts, err := servertest.Serve(ctx, opts, nil)
+	_, ts, err := servertest.Start(ctx, servertest.Options{
+		Config: servertest.Config(), Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

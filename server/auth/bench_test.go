@@ -7,20 +7,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
 func benchTokens(b *testing.B, cacheSize int) *Tokens {
 	b.Helper()
-	k, err := GenerateKey(rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	set := jwk.NewSet()
-	if err := set.AddKey(k); err != nil {
-		b.Fatal(err)
-	}
-	ks, err := NewKeySet(set)
+	ks, err := NewEphemeralKeySet(rand.Reader)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -39,6 +39,9 @@ func NewCursorCodec(key []byte) (CursorCodec, error) {
 	return CursorCodec{key: key}, nil
 }
 
+// Ready reports whether cc was made by NewCursorCodec (the zero codec has no key).
+func (cc CursorCodec) Ready() bool { return len(cc.key) > 0 }
+
 // Encode returns the cursor for c in the listing described by scope.
 func (cc CursorCodec) Encode(c Cursor, scope string) string {
 	b := make([]byte, 0, cursorLen)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -35,26 +34,23 @@ var ErrUnknownHash = errors.New("auth: unrecognised password hash")
 
 // Hasher hashes and verifies passwords. New hashes are argon2id PHC strings;
 // bcrypt hashes of imported users ($2a$, $2b$, $2y$) also verify. Every hash and
-// verification runs in a bounded pool, so a burst of logins cannot exhaust
+// verification runs in bounded CPU slots, so a burst of logins cannot exhaust
 // memory or starve the other requests of CPU.
 type Hasher struct {
 	params Argon2Params
-	pool   *Pool
+	slots  *CPUSlots
 	rand   io.Reader
 	dummy  string
 }
 
-// NewHasher returns a Hasher for params, with concurrency slots (0: one per
-// CPU). It hashes one random password at once, to have a dummy hash of the
+// NewHasher returns a Hasher for params, with concurrency slots (0 or less: one
+// per CPU). It hashes one random password at once, to have a dummy hash of the
 // current parameters for logins of unknown users.
 func NewHasher(params Argon2Params, concurrency int, rand io.Reader) (*Hasher, error) {
 	if params.MemoryKiB < 8*uint32(params.Parallelism) || params.Iterations < 1 || params.Parallelism < 1 {
 		return nil, fmt.Errorf("auth: invalid argon2id parameters %+v", params)
 	}
-	if concurrency <= 0 {
-		concurrency = runtime.GOMAXPROCS(0)
-	}
-	h := &Hasher{params: params, pool: NewPool(concurrency), rand: rand}
+	h := &Hasher{params: params, slots: NewCPUSlots(concurrency), rand: rand}
 	secret := make([]byte, 32)
 	if _, err := io.ReadFull(rand, secret); err != nil {
 		return nil, fmt.Errorf("auth: reading randomness: %w", err)
@@ -67,8 +63,8 @@ func NewHasher(params Argon2Params, concurrency int, rand io.Reader) (*Hasher, e
 	return h, nil
 }
 
-// Pool is the hasher's bounded pool, for other CPU-heavy password work.
-func (h *Hasher) Pool() *Pool { return h.pool }
+// Slots are the hasher's CPU slots, for other CPU-heavy password work.
+func (h *Hasher) Slots() *CPUSlots { return h.slots }
 
 // DummyHash is a hash of a random secret under the current parameters. Verifying
 // against it costs what a real verification costs, and never matches.
@@ -77,7 +73,7 @@ func (h *Hasher) DummyHash() string { return h.dummy }
 // Hash returns the argon2id PHC string of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	var out string
-	err := h.pool.Do(ctx, func() (err error) {
+	err := h.slots.Do(ctx, func() (err error) {
 		out, err = h.hash(password)
 		return err
 	})
@@ -108,7 +104,7 @@ type Verification struct {
 // Verify checks password against encoded in constant time.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (Verification, error) {
 	var v Verification
-	err := h.pool.Do(ctx, func() (err error) {
+	err := h.slots.Do(ctx, func() (err error) {
 		v, err = h.verify(encoded, password)
 		return err
 	})
@@ -166,21 +162,4 @@ func parseArgon2id(encoded string) (Argon2Params, []byte, []byte, error) {
 		return Argon2Params{}, nil, nil, ErrUnknownHash
 	}
 	return p, salt, key, nil
-}
-
-// Pool runs CPU-heavy work with at most n jobs at once.
-type Pool struct{ slots chan struct{} }
-
-// NewPool returns a pool of n slots.
-func NewPool(n int) *Pool { return &Pool{slots: make(chan struct{}, n)} }
-
-// Do waits for a slot (or for ctx to end), then runs fn in it.
-func (p *Pool) Do(ctx context.Context, fn func() error) error {
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-p.slots }()
-	return fn()
 }

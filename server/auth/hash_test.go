@@ -285,30 +285,30 @@ func TestNewHasher_RandomnessError(t *testing.T) {
 	}
 }
 
-// TestHasher_UsesPool checks that Hash and Verify wait for a pool slot: with
+// TestHasher_UsesSlots checks that Hash and Verify wait for a CPU slot: with
 // the only slot taken, they give up when their context ends.
-func TestHasher_UsesPool(t *testing.T) {
+func TestHasher_UsesSlots(t *testing.T) {
 	t.Parallel()
 	h, err := NewHasher(fastArgon2, 1, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	enc := mustHash(t, h, "pw")
-	release, done := occupy(t, h.Pool(), 1)
+	release, done := occupy(t, h.Slots(), 1)
 	defer func() { close(release); done.Wait() }()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Hash with a full pool and cancelled ctx: err = %v; want context.Canceled", err)
+		t.Errorf("Hash with full slots and cancelled ctx: err = %v; want context.Canceled", err)
 	}
 	if _, err := h.Verify(ctx, enc, "pw"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Verify with a full pool and cancelled ctx: err = %v; want context.Canceled", err)
+		t.Errorf("Verify with full slots and cancelled ctx: err = %v; want context.Canceled", err)
 	}
 }
 
 // occupy fills n slots of p with jobs that block until release is closed, and
 // returns once all n are running.
-func occupy(t *testing.T, p *Pool, n int) (release chan struct{}, done *sync.WaitGroup) {
+func occupy(t *testing.T, p *CPUSlots, n int) (release chan struct{}, done *sync.WaitGroup) {
 	t.Helper()
 	release, done = make(chan struct{}), &sync.WaitGroup{}
 	running := make(chan struct{})
@@ -327,16 +327,16 @@ func occupy(t *testing.T, p *Pool, n int) (release chan struct{}, done *sync.Wai
 	return release, done
 }
 
-// TestPool_Bound runs many jobs that hold their slot until released. Once n are
+// TestCPUSlots_Bound runs many jobs that hold their slot until released. Once n are
 // running, a job with an already-cancelled context must be refused every time
 // (with a free slot, select would pick the slot half the time), and the highest
 // number of jobs seen at once must be exactly n.
-func TestPool_Bound(t *testing.T) {
+func TestCPUSlots_Bound(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{1, 2, 4, 8} {
 		t.Run(fmt.Sprintf("Slots%d", n), func(t *testing.T) {
 			t.Parallel()
-			p := NewPool(n)
+			p := NewCPUSlots(n)
 			var cur, peak, ran atomic.Int64
 			running, release := make(chan struct{}, 4*n), make(chan struct{})
 			var wg sync.WaitGroup
@@ -364,7 +364,7 @@ func TestPool_Bound(t *testing.T) {
 			cancel()
 			for range 100 {
 				if err := p.Do(cancelled, func() error { t.Error("ran beyond the bound"); return nil }); !errors.Is(err, context.Canceled) {
-					t.Fatalf("Do on a full pool with a cancelled ctx = %v; want context.Canceled", err)
+					t.Fatalf("Do on full slots with a cancelled ctx = %v; want context.Canceled", err)
 				}
 			}
 			close(release)
@@ -379,7 +379,7 @@ func TestPool_Bound(t *testing.T) {
 	}
 }
 
-func TestPool_CancelWhileWaiting(t *testing.T) {
+func TestCPUSlots_CancelWhileWaiting(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -395,7 +395,7 @@ func TestPool_CancelWhileWaiting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := NewPool(1)
+			p := NewCPUSlots(1)
 			release, done := occupy(t, p, 1)
 			ctx, cancel := tt.ctx()
 			var ran atomic.Bool
@@ -418,9 +418,9 @@ func TestPool_CancelWhileWaiting(t *testing.T) {
 	}
 }
 
-func TestPool_ReturnsFnError(t *testing.T) {
+func TestCPUSlots_ReturnsFnError(t *testing.T) {
 	t.Parallel()
-	p := NewPool(1)
+	p := NewCPUSlots(1)
 	want := errors.New("boom")
 	if err := p.Do(t.Context(), func() error { return want }); err != want {
 		t.Fatalf("Do = %v; want %v", err, want)

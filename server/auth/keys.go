@@ -75,6 +75,36 @@ func ParseKeySet(data []byte) (*KeySet, error) {
 	return NewKeySet(set)
 }
 
+// KeySetOf is NewKeySet over keys, in order: the first private one signs.
+func KeySetOf(keys ...jwk.Key) (*KeySet, error) {
+	set, err := setOf(keys)
+	if err != nil {
+		return nil, err
+	}
+	return NewKeySet(set)
+}
+
+// NewEphemeralKeySet returns a set of one fresh key: for development mode and
+// tests, where tokens need not outlive the process.
+func NewEphemeralKeySet(rand io.Reader) (*KeySet, error) {
+	k, err := GenerateKey(rand)
+	if err != nil {
+		return nil, err
+	}
+	return KeySetOf(k)
+}
+
+// setOf puts keys into a jwk.Set, in order.
+func setOf(keys []jwk.Key) (jwk.Set, error) {
+	set := jwk.NewSet()
+	for _, k := range keys {
+		if err := set.AddKey(k); err != nil {
+			return nil, fmt.Errorf("auth: adding a key to a set: %w", err)
+		}
+	}
+	return set, nil
+}
+
 // NewKeySet checks set and derives its public half.
 func NewKeySet(set jwk.Set) (*KeySet, error) {
 	ks := &KeySet{}
@@ -153,11 +183,9 @@ func (ks *KeySet) SigningKeyID() string {
 
 // MarshalPrivateSet serializes keys, private parts included, for a key file.
 func MarshalPrivateSet(keys ...jwk.Key) ([]byte, error) {
-	set := jwk.NewSet()
-	for _, k := range keys {
-		if err := set.AddKey(k); err != nil {
-			return nil, err
-		}
+	set, err := setOf(keys)
+	if err != nil {
+		return nil, err
 	}
 	return json.MarshalIndent(set, "", "  ")
 }

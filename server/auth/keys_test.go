@@ -412,3 +412,51 @@ func TestKeySet_DeriveSecret(t *testing.T) {
 		})
 	}
 }
+
+func TestKeySetOf(t *testing.T) {
+	t.Parallel()
+	a, b := newKey(t), newKey(t)
+	kid := func(k jwk.Key) string { id, _ := k.KeyID(); return id }
+	tests := []struct {
+		name       string
+		keys       []jwk.Key
+		wantSigner string
+		wantErr    bool
+	}{
+		{"FirstPrivateSigns", []jwk.Key{a, b}, kid(a), false},
+		{"PublicFirstIsSkipped", []jwk.Key{publicOf(t, a), b}, kid(b), false},
+		{"OnlyPublic", []jwk.Key{publicOf(t, a)}, "", true},
+		{"Empty", nil, "", true},
+		{"DuplicateKid", []jwk.Key{a, a}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ks, err := KeySetOf(tt.keys...)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("KeySetOf: err = %v; want error %v", err, tt.wantErr)
+			}
+			if err == nil && ks.SigningKeyID() != tt.wantSigner {
+				t.Errorf("signer = %s; want %s", ks.SigningKeyID(), tt.wantSigner)
+			}
+		})
+	}
+}
+
+func TestNewEphemeralKeySet(t *testing.T) {
+	t.Parallel()
+	a, err := NewEphemeralKeySet(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewEphemeralKeySet(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SigningKeyID() == "" || a.SigningKeyID() == b.SigningKeyID() {
+		t.Errorf("kids %q and %q: want two distinct, non-empty ones", a.SigningKeyID(), b.SigningKeyID())
+	}
+	if _, err := NewEphemeralKeySet(bytes.NewReader(nil)); err == nil {
+		t.Error("NewEphemeralKeySet without randomness: want an error")
+	}
+}

@@ -67,6 +67,10 @@ func (t *Tokens) Keys() *KeySet { return t.keys }
 // TTL is the lifetime of new access tokens.
 func (t *Tokens) TTL() time.Duration { return t.opts.TTL }
 
+// ValidFor is the longest an access token verifies after it was issued: its
+// lifetime plus the clock leeway. A revoked session must be remembered this long.
+func (t *Tokens) ValidFor() time.Duration { return t.opts.TTL + t.opts.Leeway }
+
 // Issue signs an access token for a session.
 func (t *Tokens) Issue(userID, sessionID uuid.UUID, role Role) (string, error) {
 	now := t.opts.Now().Truncate(time.Second)

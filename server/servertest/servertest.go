@@ -1,6 +1,9 @@
-// Package servertest starts an accounts server for tests and examples, the way
-// net/http/httptest starts an HTTP server: over a database the caller provides
-// (see server/testdb), with a fresh signing key and cheap password hashing.
+// Package servertest starts accounts servers for tests, as coder's coderdtest
+// does for coderd: New(t, …) builds the service with the production wiring
+// (cmd/accounts/wiring) on a fresh database cloned from a migrated template,
+// serves its handler on a loopback httptest server behind a check that every
+// response matches the contract, and returns an Env with the generated client
+// and helpers that go through the API or the production domain code.
 package servertest
 
 import (
@@ -10,13 +13,20 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 
+	"github.com/meridianhq/accounts/cmd/accounts/wiring"
+	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/testdb"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // FastArgon2 makes password hashing cheap; never use it outside tests.
@@ -28,65 +38,137 @@ const (
 	Audience = "accounts-test"
 )
 
-// Options returns server options for a test: keys (a fresh one when nil), the
-// clock now, fast hashing, production session lifetimes and an unstarted
-// revocation set. Adjust them, then call Serve.
-func Options(pool *pgxpool.Pool, log *slog.Logger, keys *auth.KeySet, now func() time.Time) (server.Options, error) {
+// Config is the configuration of a test service: production's lifetimes and
+// limits (no attempts limit), the test issuer and audience, cheap hashing.
+func Config() wiring.Config {
+	return wiring.Config{
+		HTTP: httpx.Options{BodyLimit: 64 << 10},
+		Tokens: auth.TokenOptions{
+			Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Leeway: 30 * time.Second, CacheSize: 1000,
+		},
+		Sessions: sessions.Policy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour, Retention: 24 * time.Hour},
+		Argon2:   FastArgon2,
+	}
+}
+
+// Options adjust a test service before it is built.
+type Options struct {
+	// Config is the service's configuration; see Config.
+	Config wiring.Config
+	// Pool and DatabaseURL are the database; unset, a fresh one. Several Envs on
+	// one database are replicas.
+	Pool        *pgxpool.Pool
+	DatabaseURL string
+	// Keys sign and verify tokens; nil: one key shared by every test service.
+	Keys *auth.KeySet
+	// Clock is the service's clock; Config.Tokens.Now is set from it.
+	Clock *Clock
+	// SchemaCheck is /readyz's schema check; nil: the schema is current.
+	SchemaCheck func(context.Context) error
+	// Hasher replaces the hasher built from Config.Argon2 (NewHasher wraps one).
+	Hasher users.Hasher
+	// Logger receives the service's log; nil: JSON lines into Env.Logs.
+	Logger *slog.Logger
+}
+
+// Env is one test's service.
+type Env struct {
+	Pool        *pgxpool.Pool
+	DatabaseURL string
+	Service     *wiring.Service
+	Server      *server.Server
+	Options     Options
+	// URL is the base URL of the server; Client is the Go SDK pointed at it.
+	URL    string
+	Client *client.ClientWithResponses
+	Logs   *SyncBuffer
+	Clock  *Clock
+	Keys   *auth.KeySet
+}
+
+// sharedKeys sign the tokens of every Env that does not ask for other keys.
+var sharedKeys = sync.OnceValues(func() (*auth.KeySet, error) { return auth.NewEphemeralKeySet(rand.Reader) })
+
+// New starts a service for t, adjusted by mods, and stops it when t ends.
+func New(t testing.TB, mods ...func(*Options)) *Env {
+	t.Helper()
+	o := Options{Config: Config(), Clock: NewClock()}
+	for _, m := range mods {
+		m(&o)
+	}
+	if o.Pool == nil {
+		o.Pool, o.DatabaseURL = testdb.NewPool(t)
+	}
+	logs := &SyncBuffer{}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	svc, hs, err := Start(t.Context(), o, func(h http.Handler) http.Handler { return CheckContract(t, h) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hs.Close)
+	c, err := client.NewClientWithResponses(hs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{
+		Pool: o.Pool, DatabaseURL: o.DatabaseURL, Service: svc, Server: svc.Server, Options: o,
+		URL: hs.URL, Client: c, Logs: logs, Clock: o.Clock, Keys: svc.Server.Tokens.Keys(),
+	}
+}
+
+// Start builds the service of o with the production wiring, starts it until
+// ctx ends, and serves its handler, wrapped by wrap when given, on a loopback
+// httptest server. It is New for where there is no testing.TB (a TestMain);
+// o.Pool and o.Logger are required.
+func Start(ctx context.Context, o Options, wrap func(http.Handler) http.Handler) (*wiring.Service, *httptest.Server, error) {
+	keys := o.Keys
 	if keys == nil {
-		k, err := auth.GenerateKey(rand.Reader)
-		if err != nil {
-			return server.Options{}, err
-		}
-		set := jwk.NewSet()
-		if err := set.AddKey(k); err != nil {
-			return server.Options{}, err
-		}
-		if keys, err = auth.NewKeySet(set); err != nil {
-			return server.Options{}, err
+		var err error
+		if keys, err = sharedKeys(); err != nil {
+			return nil, nil, err
 		}
 	}
-	tokens, err := NewTokens(keys, now)
-	if err != nil {
-		return server.Options{}, err
+	if o.Clock != nil {
+		o.Config.Tokens.Now = o.Clock.Now
 	}
-	hasher, err := auth.NewHasher(FastArgon2, 0, rand.Reader)
-	if err != nil {
-		return server.Options{}, err
+	check := o.SchemaCheck
+	if check == nil {
+		check = func(context.Context) error { return nil }
 	}
-	return server.Options{
-		Pool:        pool,
-		Logger:      log,
-		BodyLimit:   64 << 10,
-		SchemaCheck: func(context.Context) error { return nil },
-		Tokens:      tokens,
-		Hasher:      hasher,
-		Revocations: server.NewRevocations(pool, 16*time.Minute, log),
-		Sessions:    server.SessionPolicy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour},
-	}, nil
-}
-
-// NewTokens returns access tokens as tests use them: Issuer, Audience, the
-// production lifetime (15 minutes) and leeway (30 seconds), the clock now.
-func NewTokens(keys *auth.KeySet, now func() time.Time) (*auth.Tokens, error) {
-	return auth.NewTokens(keys, auth.TokenOptions{
-		Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute,
-		Leeway: 30 * time.Second, CacheSize: 1000, Now: now,
-	})
-}
-
-// Serve starts the revocation set (until ctx ends) and the server, and serves
-// its handler, wrapped by wrap when given, on a loopback httptest server.
-func Serve(ctx context.Context, opts server.Options, wrap func(http.Handler) http.Handler) (*server.Server, *httptest.Server, error) {
-	if err := opts.Revocations.Start(ctx); err != nil {
-		return nil, nil, fmt.Errorf("servertest: starting revocations: %w", err)
-	}
-	srv, err := server.New(opts)
+	svc, err := wiring.New(o.Config, wiring.Env{Logger: o.Logger, Pool: o.Pool, Keys: keys, SchemaCheck: check, Hasher: o.Hasher})
 	if err != nil {
 		return nil, nil, fmt.Errorf("servertest: %w", err)
 	}
-	h := srv.Handler()
+	if err := svc.Start(ctx, 0); err != nil {
+		return nil, nil, fmt.Errorf("servertest: starting: %w", err)
+	}
+	h := svc.Server.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
-	return srv, httptest.NewServer(h), nil
+	return svc, httptest.NewServer(h), nil
+}
+
+// NewHasher returns the hasher a test service builds by default, for a test
+// that wraps it to count the work.
+func NewHasher(t testing.TB) *auth.Hasher {
+	t.Helper()
+	h, err := auth.NewHasher(FastArgon2, 0, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// OnDatabase makes a service on an existing database: another replica of the
+// service that already runs there.
+func OnDatabase(pool *pgxpool.Pool, url string) func(*Options) {
+	return func(o *Options) { o.Pool, o.DatabaseURL = pool, url }
+}
+
+// WithKeys makes a service sign and verify with keys.
+func WithKeys(keys *auth.KeySet) func(*Options) {
+	return func(o *Options) { o.Keys = keys }
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/meridianhq/accounts/schema"
+	"github.com/meridianhq/accounts/server/store"
 )
 
 // templateLockID serialises template creation across test processes.
@@ -97,18 +98,16 @@ func Create() (string, func() error, error) {
 	return replaceDB(admin, name), func() error { return drop(admin, name) }, nil
 }
 
-// NewPool is New plus a pool on the new database, closed when the test ends.
-// configure, when given, adjusts the pool's configuration first.
-func NewPool(tb testing.TB, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, string) {
+// NewPool is New plus a pool on the new database, configured as production
+// configures its pools (store.Configure), closed when the test ends.
+func NewPool(tb testing.TB) (*pgxpool.Pool, string) {
 	tb.Helper()
 	u := New(tb)
 	cfg, err := pgxpool.ParseConfig(u)
 	if err != nil {
 		tb.Fatalf("testdb: %v", err)
 	}
-	for _, c := range configure {
-		c(cfg)
-	}
+	store.Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("testdb: opening a pool: %v", err)

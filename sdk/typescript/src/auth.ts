@@ -1,4 +1,4 @@
-import { isProblemResponse } from "./errors.js";
+import { isProblemResponse, type ProblemCode } from "./errors.js";
 import type { components, paths } from "./schema.js";
 
 /** The tokens of a logged-in session. */
@@ -141,11 +141,14 @@ function withBearer(request: Request, token: string | undefined): Request {
   return authorized;
 }
 
+/** The code of a 401 that a refresh may cure: the access token was refused. */
+const UNAUTHENTICATED: ProblemCode = "UNAUTHENTICATED";
+
 async function isUnauthenticated(response: Response): Promise<boolean> {
   if (response.status !== 401 || !isProblemResponse(response)) return false;
   try {
     const problem = (await response.clone().json()) as { code?: unknown };
-    return problem.code === "UNAUTHENTICATED";
+    return problem.code === UNAUTHENTICATED;
   } catch {
     return false;
   }
@@ -157,7 +160,7 @@ function notLoggedIn(): Response {
     type: "about:blank",
     title: "Not logged in",
     status: 401,
-    code: "UNAUTHENTICATED",
+    code: UNAUTHENTICATED,
     detail: "No refresh token is stored: log in first.",
     request_id: "",
   };

@@ -1,10 +1,21 @@
-import type { components } from "./schema.js";
+import { problemCodeValues, type components } from "./schema.js";
 
 /** An RFC 9457 problem, the body of every error response of the service. */
 export type Problem = components["schemas"]["Problem"];
 
 /** One field at fault in a {@link Problem}, e.g. `{ field: "email", reason: "is already registered" }`. */
 export type FieldError = components["schemas"]["FieldError"];
+
+/** A code the service sends in a {@link Problem}, as the contract's `ProblemCode` lists them. */
+export type ProblemCode = components["schemas"]["ProblemCode"];
+
+/** Every {@link ProblemCode}, generated from the contract. */
+export const problemCodes: ReadonlyArray<ProblemCode> = problemCodeValues;
+
+/** Reports whether `code` is one the contract lists (a newer service may send others). */
+export function isProblemCode(code: string): code is ProblemCode {
+  return (problemCodes as ReadonlyArray<string>).includes(code);
+}
 
 /** The code of a problem the client makes up itself, for an error response that is not a problem document. */
 export const UNEXPECTED_RESPONSE = "UNEXPECTED_RESPONSE";
@@ -27,8 +38,11 @@ export function isProblemResponse(response: Response): boolean {
 export class ProblemError extends Error {
   /** The HTTP status. */
   readonly status: number;
-  /** The stable, machine-readable code, UPPER_SNAKE_CASE. */
-  readonly code: string;
+  /**
+   * The stable, machine-readable code, UPPER_SNAKE_CASE: a {@link ProblemCode}, or
+   * `UNEXPECTED_RESPONSE`, or a code added by a newer service.
+   */
+  readonly code: ProblemCode | typeof UNEXPECTED_RESPONSE | (string & {});
   /** A short summary of the problem type. */
   readonly title: string;
   /** What went wrong this time, when the service says. */

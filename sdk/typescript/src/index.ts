@@ -17,7 +17,16 @@ import { ProblemError, unwrap } from "./errors.js";
 import type { components, paths } from "./schema.js";
 
 export { MemoryTokenStore, type Fetch, type Tokens, type TokenStore } from "./auth.js";
-export { ProblemError, UNEXPECTED_RESPONSE, unwrap, type FieldError, type Problem } from "./errors.js";
+export {
+  isProblemCode,
+  ProblemError,
+  problemCodes,
+  UNEXPECTED_RESPONSE,
+  unwrap,
+  type FieldError,
+  type Problem,
+  type ProblemCode,
+} from "./errors.js";
 export type { components, operations, paths } from "./schema.js";
 
 /** A user account. */

@@ -616,14 +616,9 @@ export interface components {
              */
             detail?: string;
             /**
-             * @description A stable, machine-readable code, UPPER_SNAKE_CASE. Codes in use:
-             *     `VALIDATION_FAILED`, `MALFORMED_JSON`, `WEAK_PASSWORD`, `EMAIL_TAKEN`,
-             *     `INVALID_CREDENTIALS`, `UNAUTHENTICATED`, `INVALID_REFRESH_TOKEN`,
-             *     `REFRESH_TOKEN_REUSED`, `SESSION_NOT_FOUND`, `USER_NOT_FOUND`,
-             *     `FORBIDDEN`, `INVALID_CURSOR`, `LAST_ADMIN`, `USER_NOT_DELETED`,
-             *     `PRECONDITION_FAILED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`,
-             *     `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `RATE_LIMITED`, `NOT_READY`,
-             *     `INTERNAL`.
+             * @description A stable, machine-readable code, UPPER_SNAKE_CASE: one of `ProblemCode`.
+             *     It is typed as a string so that a new code is not a breaking change;
+             *     treat a code you do not know by its `status`.
              * @example VALIDATION_FAILED
              */
             code: string;
@@ -635,6 +630,13 @@ export interface components {
             /** @description The fields at fault, when the problem is about specific fields. */
             errors?: components["schemas"]["FieldError"][];
         };
+        /**
+         * @description Every code a `Problem` carries today. The service's table of codes (with
+         *     each one's status and title) is checked against this list by a test, and
+         *     the SDKs take their code constants from it.
+         * @enum {string}
+         */
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -1496,3 +1498,17 @@ export interface operations {
         };
     };
 }
+type FlattenedDeepRequired<T> = {
+    [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
+};
+type ReadonlyArray<T> = [
+    Exclude<T, undefined>
+] extends [
+    unknown[]
+] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsApiV1UsersGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/users"]["get"]["parameters"]["query"]["sort"]> = ["created_at", "-created_at"];
+export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["user", "admin"];
+export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
+export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
+export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "INTERNAL"];

@@ -4,8 +4,10 @@ import { describe, expect, it } from "vitest";
 
 import {
   createAccountsClient,
+  isProblemCode,
   MemoryTokenStore,
   ProblemError,
+  problemCodes,
   UNEXPECTED_RESPONSE,
   unwrap,
   type AccountsClient,
@@ -181,6 +183,13 @@ describe("problems", () => {
     expect(err).toMatchObject({ status: 409, code: "EMAIL_TAKEN", errors: [{ field: "email" }] });
     expect(err.requestId).toBe(result.response.headers.get("X-Request-ID"));
     expect(err.message).toContain("EMAIL_TAKEN");
+  });
+
+  it("the codes come from the contract", () => {
+    expect(problemCodes).toContain("EMAIL_TAKEN");
+    expect(problemCodes).not.toContain(UNEXPECTED_RESPONSE);
+    expect(isProblemCode("RATE_LIMITED")).toBe(true);
+    expect(isProblemCode("NO_SUCH_CODE")).toBe(false);
   });
 
   it("a validation error names the field", async () => {

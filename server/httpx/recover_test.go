@@ -1,4 +1,4 @@
-package server
+package httpx
 
 import (
 	"bytes"
@@ -19,10 +19,7 @@ import (
 func TestPanicIsA500(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	s := &Server{log: slog.New(slog.NewJSONHandler(&logs, nil)), bodyLimit: 1024}
-	e := echo.New()
-	e.HTTPErrorHandler = s.httpErrorHandler
-	e.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
+	e := NewEcho(slog.New(slog.NewJSONHandler(&logs, nil)), Options{BodyLimit: 1024})
 	e.GET("/boom", func(echo.Context) error { panic("secret detail 42") })
 
 	rec := httptest.NewRecorder()
@@ -34,7 +31,7 @@ func TestPanicIsA500(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Code != CodeInternal || p.Detail != nil || strings.Contains(rec.Body.String(), "secret detail") {
+	if p.Code != string(api.CodeInternal) || p.Detail != nil || strings.Contains(rec.Body.String(), "secret detail") {
 		t.Fatalf("the 500 says too much: %s", rec.Body)
 	}
 	log := logs.String()

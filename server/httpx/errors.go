@@ -1,6 +1,7 @@
-package server
+package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,32 +19,37 @@ import (
 	"github.com/meridianhq/accounts/gen/api"
 )
 
-// errMalformedJSON marks a request body that is not exactly one JSON value.
-var errMalformedJSON = errors.New("malformed JSON")
-
-// httpErrorHandler is Echo's one error handler. Every failure reaches it as an
+// ErrorHandler returns Echo's one error handler. Every failure reaches it as an
 // error: validator rejections, bind errors, unknown routes and methods, oversized
 // bodies, recovered panics and handlers' own errors. Only *echo.HTTPError values
 // are client errors; anything else is logged and answered with a generic 500, so
-// no internal error text ever reaches a client.
-func (s *Server) httpErrorHandler(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	status, p := s.problemFor(c, err)
-	if status == http.StatusUnauthorized {
-		setBearerChallenge(c, err)
-	}
-	if err := writeProblem(c, status, p); err != nil {
-		s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "writing the error response failed",
-			slog.String("request_id", p.RequestId), slog.Any("error", err))
+// no internal error text ever reaches a client. bodyLimit is named in 413s.
+func ErrorHandler(log *slog.Logger, bodyLimit int64) echo.HTTPErrorHandler {
+	eh := errorHandler{log: log, bodyLimit: bodyLimit}
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := eh.problemFor(c, err)
+		if p.Status == http.StatusUnauthorized {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, BearerChallenge(errors.Is(err, errBadToken)))
+		}
+		if err := writeProblem(c, p); err != nil {
+			log.LogAttrs(c.Request().Context(), slog.LevelWarn, "writing the error response failed",
+				slog.String("request_id", p.RequestId), slog.Any("error", err))
+		}
 	}
 }
 
+type errorHandler struct {
+	log       *slog.Logger
+	bodyLimit int64
+}
+
 // writeProblem sends p as application/problem+json.
-func writeProblem(c echo.Context, status int, p api.Problem) error {
+func writeProblem(c echo.Context, p api.Problem) error {
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
-	c.Response().WriteHeader(status)
+	c.Response().WriteHeader(p.Status)
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
@@ -57,79 +63,75 @@ func echoJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// problemFor maps an error to its status and problem body.
-func (s *Server) problemFor(c echo.Context, err error) (int, api.Problem) {
+// problemFor maps an error to its problem.
+func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 	ctx := c.Request().Context()
 	var he *echo.HTTPError
 	if !errors.As(err, &he) {
-		if errors.Is(err, errPanic) {
-			return http.StatusInternalServerError, newProblem(ctx, http.StatusInternalServerError, CodeInternal, "")
+		if !errors.Is(err, errPanic) {
+			eh.log.LogAttrs(ctx, slog.LevelError, "request failed",
+				slog.String("request_id", Info(ctx).ID), slog.String("error", err.Error()))
 		}
-		s.log.LogAttrs(ctx, slog.LevelError, "request failed",
-			slog.String("request_id", requestIDFrom(ctx)), slog.String("error", err.Error()))
-		return http.StatusInternalServerError, newProblem(ctx, http.StatusInternalServerError, CodeInternal, "")
+		return Problem(ctx, api.CodeInternal, "")
 	}
-	if status, p, ok := s.validationProblem(c, he); ok {
-		return status, p
+	if p, ok := eh.validationProblem(c, he); ok {
+		return p
 	}
 	switch he.Code {
 	case http.StatusNotFound:
-		return he.Code, newProblem(ctx, he.Code, CodeNotFound, "No resource at "+c.Request().URL.Path+".")
+		return Problem(ctx, api.CodeNotFound, "No resource at "+c.Request().URL.Path+".")
 	case http.StatusMethodNotAllowed:
-		return he.Code, newProblem(ctx, he.Code, CodeMethodNotAllowed,
-			"Method "+c.Request().Method+" is not allowed here; see the Allow header.")
+		return Problem(ctx, api.CodeMethodNotAllowed, "Method "+c.Request().Method+" is not allowed here; see the Allow header.")
 	case http.StatusRequestEntityTooLarge:
-		return he.Code, tooLarge(c, s.bodyLimit)
+		return tooLarge(c, eh.bodyLimit)
 	case http.StatusUnsupportedMediaType:
-		return he.Code, newProblem(ctx, he.Code, CodeUnsupportedMediaType, "")
+		return Problem(ctx, api.CodeUnsupportedMediaType, "")
 	case http.StatusTooManyRequests:
-		return he.Code, newProblem(ctx, he.Code, CodeRateLimited,
-			"Too many attempts from this client; retry in "+c.Response().Header().Get("Retry-After")+" seconds.")
+		return Problem(ctx, api.CodeRateLimited,
+			"Too many attempts from this client; retry in "+c.Response().Header().Get(echo.HeaderRetryAfter)+" seconds.")
 	case http.StatusUnauthorized:
-		return he.Code, newProblem(ctx, he.Code, CodeUnauthenticated, authDetail(he))
+		return Problem(ctx, api.CodeUnauthenticated, authDetail(he))
 	case http.StatusBadRequest:
 		// A bind error that the validator let through: never echo its text, which
 		// names Go types.
-		return he.Code, newProblem(ctx, he.Code, CodeValidationFailed, "The request could not be read.")
+		return Problem(ctx, api.CodeValidationFailed, "The request could not be read.")
 	}
 	if he.Code >= 500 {
-		s.log.LogAttrs(ctx, slog.LevelError, "request failed",
-			slog.String("request_id", requestIDFrom(ctx)), slog.Int("status", he.Code), slog.Any("error", he))
-		return he.Code, newProblem(ctx, he.Code, CodeInternal, "")
+		eh.log.LogAttrs(ctx, slog.LevelError, "request failed",
+			slog.String("request_id", Info(ctx).ID), slog.Int("status", he.Code), slog.Any("error", he))
+		return Problem(ctx, api.CodeInternal, "")
 	}
-	return he.Code, newProblem(ctx, he.Code, strings.ToUpper(strings.ReplaceAll(http.StatusText(he.Code), " ", "_")), "")
+	return Problem(ctx, StatusCode(he.Code), "")
 }
 
 // validationProblem recognises the request validator's errors. kin-openapi wraps
 // each in *openapi3filter.RequestError, several of them in an openapi3.MultiError;
 // the parameter, or the JSON pointer and reason inside, say which field is at fault.
-func (s *Server) validationProblem(c echo.Context, he *echo.HTTPError) (int, api.Problem, bool) {
+func (eh errorHandler) validationProblem(c echo.Context, he *echo.HTTPError) (api.Problem, bool) {
 	ctx := c.Request().Context()
 	var mbe *http.MaxBytesError
 	if errors.As(he, &mbe) {
-		return http.StatusRequestEntityTooLarge, tooLarge(c, s.bodyLimit), true
+		return tooLarge(c, eh.bodyLimit), true
 	}
 	res := requestErrors(he.Internal)
 	if len(res) == 0 {
-		return 0, api.Problem{}, false
+		return api.Problem{}, false
 	}
 	var fields []api.FieldError
 	for _, re := range res {
 		switch {
 		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
 			detail := "Send the body as " + strings.Join(contentTypes(re.RequestBody), " or ") + "."
-			return http.StatusUnsupportedMediaType, newProblem(ctx, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, detail), true
+			return Problem(ctx, api.CodeUnsupportedMediaType, detail), true
 		case errors.Is(re, errMalformedJSON):
-			return http.StatusBadRequest, newProblem(ctx, http.StatusBadRequest, CodeMalformedJSON,
-				"The body is not a single well-formed JSON value."), true
+			return Problem(ctx, api.CodeMalformedJSON, "The body is not a single well-formed JSON value."), true
 		case re.RequestBody != nil && errors.Is(re, openapi3filter.ErrInvalidRequired):
-			fields = append(fields, fieldError("body", "is required"))
+			fields = append(fields, Field("body", "is required"))
 		default:
 			fields = append(fields, fieldErrors(re)...)
 		}
 	}
-	return http.StatusBadRequest, newProblem(ctx, http.StatusBadRequest, CodeValidationFailed,
-		"The request has invalid fields.", fields...), true
+	return Invalid(ctx, fields...), true
 }
 
 // requestErrors flattens the validator's error into its RequestErrors. A
@@ -161,10 +163,10 @@ func fieldErrors(re *openapi3filter.RequestError) []api.FieldError {
 		out = append(out, schemaFieldError(re, se))
 	}
 	if len(out) == 0 && re.Parameter != nil {
-		out = append(out, fieldError(re.Parameter.Name, parameterReason(re)))
+		out = append(out, Field(re.Parameter.Name, parameterReason(re)))
 	}
 	if len(out) == 0 {
-		out = append(out, fieldError("body", "is invalid"))
+		out = append(out, Field("body", "is invalid"))
 	}
 	return out
 }
@@ -209,7 +211,7 @@ func schemaFieldError(re *openapi3filter.RequestError, se *openapi3.SchemaError)
 	if field == "" {
 		field = "body"
 	}
-	return fieldError(field, reason)
+	return Field(field, reason)
 }
 
 // parameterReason explains a parameter error without echoing decoder internals.
@@ -233,6 +235,10 @@ func contentTypes(rb *openapi3.RequestBody) []string {
 // tooLarge is the 413 problem.
 func tooLarge(c echo.Context, limit int64) api.Problem {
 	c.Response().Header().Set(echo.HeaderConnection, "close")
-	return newProblem(c.Request().Context(), http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
-		fmt.Sprintf("The request body exceeds %d bytes.", limit))
+	return Problem(c.Request().Context(), api.CodePayloadTooLarge, fmt.Sprintf("The request body exceeds %d bytes.", limit))
+}
+
+// Invalid is the 400 VALIDATION_FAILED problem naming the fields.
+func Invalid(ctx context.Context, fields ...api.FieldError) api.Problem {
+	return Problem(ctx, api.CodeValidationFailed, "The request has invalid fields.", fields...)
 }

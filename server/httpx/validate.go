@@ -1,4 +1,4 @@
-package server
+package httpx
 
 import (
 	"context"
@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"sync"
 
@@ -19,49 +17,70 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// operationMiddlewares returns, for every operationId of the contract, the
-// middleware its route runs: the operation tag for the access log, then the
-// request validator for that operation. Attaching the validator per operation
-// leaves unknown routes (404) and wrong methods (405 with Allow) to Echo's own
-// router, and lets the validator check exactly the operation Echo dispatched
-// to: there is no second router to find the route again, or to disagree.
-//
-// Login and register also get the attempts limit, before the validator so a
-// refused attempt costs no body read; the docs page gets its own headers.
-func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.MiddlewareFunc, error) {
+// errMalformedJSON marks a request body that is not exactly one JSON value.
+var errMalformedJSON = errors.New("malformed JSON")
+
+// Validator checks requests against the contract, one operation at a time.
+// Attaching it per operation leaves unknown routes (404) and wrong methods (405
+// with Allow) to Echo's own router, and lets it check exactly the operation Echo
+// dispatched to: there is no second router to find the route again, or to
+// disagree.
+type Validator struct {
+	doc  *openapi3.T
+	opts *openapi3filter.Options
+}
+
+// NewValidator returns the validator of doc. authenticate is called for every
+// security requirement (see EchoContext); it answers 401 with ErrNoToken or
+// ErrBadToken.
+func NewValidator(doc *openapi3.T, authenticate openapi3filter.AuthenticationFunc) *Validator {
 	doc.SetStringFormatValidator("uuid", openapi3.NewCallbackValidator(checkUUID))
 	registerStrictJSON()
-	opts := &openapi3filter.Options{
+	return &Validator{doc: doc, opts: &openapi3filter.Options{
 		// The strict wrapper binds the value that was validated, not a second
 		// case-insensitive decode of the body.
 		KeepValidatedValue: true,
 		// Report every bad field at once; auth failures still answer 401.
 		MultiError:         true,
-		AuthenticationFunc: s.authenticate,
-	}
-	out := map[string][]echo.MiddlewareFunc{}
+		AuthenticationFunc: authenticate,
+	}}
+}
+
+// Operation is one operation of the contract.
+type Operation struct {
+	Path, Method string
+	Item         *openapi3.PathItem
+	Op           *openapi3.Operation
+}
+
+// Operations lists every operation of doc; each must have an operationId.
+func Operations(doc *openapi3.T) ([]Operation, error) {
+	var out []Operation
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.OperationID == "" {
 				return nil, fmt.Errorf("%s %s has no operationId", method, path)
 			}
-			id := op.OperationID
-			chain := []echo.MiddlewareFunc{operationTag(id)}
-			if s.limiter != nil && (id == "login" || id == "register") {
-				chain = append(chain, s.limitAttempts)
-			}
-			route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
-			chain = append(chain, validateRequest(route, opts))
-			if id == "getDocs" {
-				chain = append(chain, docsHeaders)
-			}
-			out[id] = chain
+			out = append(out, Operation{Path: path, Method: method, Item: item, Op: op})
 		}
 	}
 	return out, nil
 }
 
+// For returns the middleware that validates requests of op.
+func (v *Validator) For(op Operation) echo.MiddlewareFunc {
+	return validateRequest(&routers.Route{Spec: v.doc, Path: op.Path, PathItem: op.Item, Method: op.Method, Operation: op.Op}, v.opts)
+}
+
 type echoContextKey struct{}
+
+// EchoContext returns the Echo context of the request being validated, from
+// the context the validator gives its AuthenticationFunc. The authenticator
+// puts the principal into that request's context, the one strict handlers see.
+func EchoContext(ctx context.Context) (echo.Context, bool) {
+	c, ok := ctx.Value(echoContextKey{}).(echo.Context)
+	return c, ok
+}
 
 // validateRequest validates a request of route with kin-openapi: security
 // first (the AuthenticationFunc), then parameters and body.
@@ -166,10 +185,4 @@ func decodeStrictJSON(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ op
 		return nil, errMalformedJSON
 	}
 	return v, nil
-}
-
-// prefixToIPNet converts a netip.Prefix for Echo's trust options.
-func prefixToIPNet(p netip.Prefix) *net.IPNet {
-	p = p.Masked()
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }

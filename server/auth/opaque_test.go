@@ -12,20 +12,21 @@ import (
 	"testing"
 )
 
-var refreshTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+var opaqueTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
-func TestNewRefreshToken_Format(t *testing.T) {
+func TestNewOpaqueToken_Format(t *testing.T) {
 	t.Parallel()
 	seen := make(map[string]bool)
 	for range 1000 {
-		tok, hash, err := NewRefreshToken(rand.Reader)
+		ot, err := NewOpaqueToken(rand.Reader)
 		if err != nil {
-			t.Fatalf("NewRefreshToken: %v", err)
+			t.Fatalf("NewOpaqueToken: %v", err)
 		}
-		if !refreshTokenRE.MatchString(tok) {
+		tok, hash := ot.Text, ot.Hash
+		if !opaqueTokenRE.MatchString(tok) {
 			t.Fatalf("token %q: want 43 characters of unpadded base64url", tok)
 		}
-		if hash != sha256.Sum256([]byte(tok)) || hash != HashRefreshToken(tok) {
+		if hash != sha256.Sum256([]byte(tok)) || hash != HashOpaqueToken(tok) {
 			t.Fatalf("hash of %q is not the SHA-256 of the token string", tok)
 		}
 		if seen[tok] {
@@ -35,7 +36,7 @@ func TestNewRefreshToken_Format(t *testing.T) {
 	}
 }
 
-func TestNewRefreshToken_Reader(t *testing.T) {
+func TestNewOpaqueToken_Reader(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -52,9 +53,10 @@ func TestNewRefreshToken_Reader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tok, hash, err := NewRefreshToken(tt.rand)
+			ot, err := NewOpaqueToken(tt.rand)
+			tok, hash := ot.Text, ot.Hash
 			if !errors.Is(err, tt.wantErr) || tok != tt.want {
-				t.Fatalf("NewRefreshToken = %q, %v; want %q, %v", tok, err, tt.want, tt.wantErr)
+				t.Fatalf("NewOpaqueToken = %q, %v; want %q, %v", tok, err, tt.want, tt.wantErr)
 			}
 			if err != nil && hash != [32]byte{} {
 				t.Errorf("hash = %x on error; want zero", hash)
@@ -63,7 +65,7 @@ func TestNewRefreshToken_Reader(t *testing.T) {
 	}
 }
 
-func TestHashRefreshToken(t *testing.T) {
+func TestHashOpaqueToken(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, in, want string }{
 		// FIPS 180-2 test vectors.
@@ -74,8 +76,8 @@ func TestHashRefreshToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := HashRefreshToken(tt.in); hex.EncodeToString(got[:]) != tt.want {
-				t.Errorf("HashRefreshToken(%q) = %x; want %s", tt.in, got, tt.want)
+			if got := HashOpaqueToken(tt.in); hex.EncodeToString(got[:]) != tt.want {
+				t.Errorf("HashOpaqueToken(%q) = %x; want %s", tt.in, got, tt.want)
 			}
 		})
 	}

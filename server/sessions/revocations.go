@@ -1,4 +1,4 @@
-package server
+package sessions
 
 import (
 	"context"
@@ -27,12 +27,12 @@ const (
 	pollOverlap = time.Minute
 )
 
-// Revocations is this replica's set of sessions revoked within the last access
-// token lifetime. The bearer authenticator consults it, so revocation takes
+// revokedSet is this replica's set of sessions revoked within the last access
+// token validity window. The bearer authenticator consults it, so revocation takes
 // effect at once without a database query per request. It is fed by the
 // sessions_revoked_notify trigger through LISTEN/NOTIFY, and by a poll: a short
 // one while the LISTEN connection is down, a slow one as a safety net.
-type Revocations struct {
+type revokedSet struct {
 	pool   *pgxpool.Pool
 	q      *db.Queries
 	window time.Duration
@@ -44,23 +44,22 @@ type Revocations struct {
 	polled   time.Time
 }
 
-// NewRevocations returns an empty set. window is how long a revoked session must
-// be remembered: the access-token lifetime plus the clock leeway.
-func NewRevocations(pool *pgxpool.Pool, window time.Duration, log *slog.Logger) *Revocations {
-	return &Revocations{pool: pool, q: db.New(pool), window: window, log: log, revoked: map[uuid.UUID]time.Time{}}
+// newRevokedSet returns an empty set. window is how long a revoked session must
+// be remembered: as long as its access tokens verify.
+func newRevokedSet(pool *pgxpool.Pool, window time.Duration, log *slog.Logger) *revokedSet {
+	return &revokedSet{pool: pool, q: db.New(pool), window: window, log: log, revoked: map[uuid.UUID]time.Time{}}
 }
 
-// Revoked reports whether the session was revoked.
-func (r *Revocations) Revoked(session uuid.UUID) bool {
+// has reports whether the session was revoked.
+func (r *revokedSet) has(session uuid.UUID) bool {
 	r.mu.RLock()
 	_, ok := r.revoked[session]
 	r.mu.RUnlock()
 	return ok
 }
 
-// Add marks sessions revoked at once, on this replica, before their
-// notification comes back.
-func (r *Revocations) Add(sessions ...uuid.UUID) {
+// add marks sessions revoked on this replica.
+func (r *revokedSet) add(sessions ...uuid.UUID) {
 	forget := time.Now().Add(r.window + pollOverlap)
 	r.mu.Lock()
 	for _, id := range sessions {
@@ -69,10 +68,9 @@ func (r *Revocations) Add(sessions ...uuid.UUID) {
 	r.mu.Unlock()
 }
 
-// Start subscribes to revocations, loads those of the last window, and keeps the
-// set current in the background until ctx ends. It returns once the set is
-// loaded: serving before that could accept a revoked session's token.
-func (r *Revocations) Start(ctx context.Context) error {
+// start subscribes to revocations, loads those of the last window, and keeps the
+// set current in the background until ctx ends.
+func (r *revokedSet) start(ctx context.Context) error {
 	conn, err := r.listen(ctx)
 	if err != nil {
 		return fmt.Errorf("listening for revocations: %w", err)
@@ -87,7 +85,7 @@ func (r *Revocations) Start(ctx context.Context) error {
 }
 
 // listen opens a dedicated connection that LISTENs on the revocation channel.
-func (r *Revocations) listen(ctx context.Context) (*pgx.Conn, error) {
+func (r *revokedSet) listen(ctx context.Context) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, err
@@ -101,7 +99,7 @@ func (r *Revocations) listen(ctx context.Context) (*pgx.Conn, error) {
 }
 
 // receive adds every notified session, and reconnects when the connection breaks.
-func (r *Revocations) receive(ctx context.Context, conn *pgx.Conn) {
+func (r *revokedSet) receive(ctx context.Context, conn *pgx.Conn) {
 	defer func() {
 		if conn != nil {
 			conn.Close(context.Background())
@@ -128,14 +126,14 @@ func (r *Revocations) receive(ctx context.Context, conn *pgx.Conn) {
 			continue
 		}
 		if id, err := uuid.Parse(n.Payload); err == nil {
-			r.Add(id)
+			r.add(id)
 		}
 	}
 }
 
 // pollLoop polls often while LISTEN is down and seldom while it works, and
 // forgets revocations older than the window.
-func (r *Revocations) pollLoop(ctx context.Context) {
+func (r *revokedSet) pollLoop(ctx context.Context) {
 	for {
 		every := pollUp
 		if !r.isListenUp() {
@@ -152,7 +150,7 @@ func (r *Revocations) pollLoop(ctx context.Context) {
 }
 
 // poll adds the sessions revoked since since.
-func (r *Revocations) poll(ctx context.Context, since time.Time) error {
+func (r *revokedSet) poll(ctx context.Context, since time.Time) error {
 	started := time.Now()
 	rows, err := r.q.ListRevokedSessionsSince(ctx, since)
 	if err != nil {
@@ -162,14 +160,14 @@ func (r *Revocations) poll(ctx context.Context, since time.Time) error {
 	for i, row := range rows {
 		ids[i] = row.ID
 	}
-	r.Add(ids...)
+	r.add(ids...)
 	r.mu.Lock()
 	r.polled = started
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *Revocations) prune() {
+func (r *revokedSet) prune() {
 	now := time.Now()
 	r.mu.Lock()
 	for id, forget := range r.revoked {
@@ -180,19 +178,19 @@ func (r *Revocations) prune() {
 	r.mu.Unlock()
 }
 
-func (r *Revocations) lastPoll() time.Time {
+func (r *revokedSet) lastPoll() time.Time {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.polled
 }
 
-func (r *Revocations) setListenUp(up bool) {
+func (r *revokedSet) setListenUp(up bool) {
 	r.mu.Lock()
 	r.listenUp = up
 	r.mu.Unlock()
 }
 
-func (r *Revocations) isListenUp() bool {
+func (r *revokedSet) isListenUp() bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.listenUp

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// bind returns parse applied to dst: a setting's parser bound to its field.
+func bind[T any](dst *T, parse func(*T, string) error) func(string) error {
+	return func(v string) error { return parse(dst, v) }
+}
+
+// intVar binds a whole number in [lo, hi] to dst.
+func intVar[T int | int32 | int64 | uint8 | uint32](dst *T, lo, hi T) func(string) error {
+	return func(v string) error { return parseInt(dst, v, lo, hi) }
+}
+
+// durationVar binds a duration in [lo, hi] to dst.
+func durationVar(dst *time.Duration, lo, hi time.Duration) func(string) error {
+	return func(v string) error { return parseDuration(dst, v, lo, hi) }
+}
+
+func parseString(dst *string, v string) error {
+	*dst = v
+	return nil
+}
+
+func parseLevel(dst *slog.Level, v string) error {
+	if err := dst.UnmarshalText([]byte(v)); err != nil {
+		return errors.New("must be debug, info, warn or error")
+	}
+	return nil
+}
+
+func parseDatabaseURL(dst *string, v string) error {
+	if v == "" {
+		*dst = "" // checked after flags: it is required
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("must be a postgres:// or postgresql:// URL")
+	}
+	*dst = v
+	return nil
+}
+
+func parseAddr(dst *string, v string) error {
+	host, port, err := splitHostPort(v)
+	if err != nil {
+		return err
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil && host != "localhost" {
+			return errors.New("host must be an IP address, localhost or empty")
+		}
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be a number from 0 to 65535")
+	}
+	*dst = v
+	return nil
+}
+
+func splitHostPort(v string) (string, string, error) {
+	i := strings.LastIndexByte(v, ':')
+	if i < 0 {
+		return "", "", errors.New("must be host:port, for example :8080")
+	}
+	return v[:i], v[i+1:], nil
+}
+
+func parseNonEmpty(dst *string, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	*dst = v
+	return nil
+}
+
+func parseBool(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*dst = b
+	return nil
+}
+
+func parseInt[T int | int32 | int64 | uint8 | uint32](dst *T, v string, lo, hi T) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < int64(lo) || n > int64(hi) {
+		return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+	}
+	*dst = T(n)
+	return nil
+}
+
+func parseDuration(dst *time.Duration, v string, lo, hi time.Duration) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("must be a duration such as 500ms, 10s or 5m")
+	}
+	if d < lo || d > hi {
+		return fmt.Errorf("must be from %s to %s", lo, hi)
+	}
+	*dst = d
+	return nil
+}
+
+func parseOrigins(dst *[]string, v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return fmt.Errorf("%q is not an origin such as https://app.example.com", part)
+		}
+		out = append(out, part)
+	}
+	*dst = out
+	return nil
+}
+
+func parsePrefixes(dst *[]netip.Prefix, v string) error {
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or an IP address", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	*dst = out
+	return nil
+}

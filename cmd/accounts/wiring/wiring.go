@@ -1,0 +1,146 @@
+// Package wiring builds the service from its configuration sections: the one
+// place that constructs the collaborators of server.Server and connects them.
+// `accounts serve` and servertest (every API test) both call New, so the
+// tests run the production wiring, not a copy of it.
+package wiring
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/ratelimit"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/users"
+)
+
+// Config is the service's configuration, in the constructors' own option
+// types, one section each.
+type Config struct {
+	HTTP     httpx.Options
+	Tokens   auth.TokenOptions
+	Sessions sessions.Policy
+	Argon2   auth.Argon2Params
+	// HashConcurrency is how many password hashes run at once; 0: one per CPU.
+	HashConcurrency int
+	// AuthAttemptsPerMinute limits ratelimit.ScopeAuth per client IP; 0: no limit.
+	AuthAttemptsPerMinute int
+}
+
+// Env is what the process provides: the logger, the open pool, the keys and
+// the schema check.
+type Env struct {
+	Logger      *slog.Logger
+	Pool        *pgxpool.Pool
+	Keys        *auth.KeySet
+	SchemaCheck func(context.Context) error
+	// Rand is the source of secrets. Nil: crypto/rand.
+	Rand io.Reader
+	// Hasher replaces the argon2id hasher built from Config.Argon2, so that a
+	// test can count the work. Nil in production.
+	Hasher users.Hasher
+}
+
+// Service is the built service.
+type Service struct {
+	Server   *server.Server
+	Sessions *sessions.Service
+	Users    *users.Service
+}
+
+// New builds the service. Its sessions' revoked set is not started: call Start
+// before serving.
+func New(cfg Config, env Env) (*Service, error) {
+	if env.Logger == nil || env.Pool == nil || env.Keys == nil || env.SchemaCheck == nil {
+		return nil, errors.New("wiring: Env.Logger, Pool, Keys and SchemaCheck are required")
+	}
+	if env.Rand == nil {
+		env.Rand = rand.Reader
+	}
+	if cfg.Tokens.Now == nil {
+		cfg.Tokens.Now = time.Now
+	}
+	tokens, err := auth.NewTokens(env.Keys, cfg.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := sessions.New(sessions.Options{Pool: env.Pool, Tokens: tokens, Policy: cfg.Sessions, Logger: env.Logger, Rand: env.Rand})
+	if err != nil {
+		return nil, err
+	}
+	hasher, slots, err := buildHasher(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	us := users.New(env.Pool, hasher, slots, sess)
+	limiter, err := buildLimiter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cursors, err := cursorCodec(env.Keys)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(server.Deps{
+		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
+		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Server: srv, Sessions: sess, Users: us}, nil
+}
+
+// Start loads the revoked set and keeps it current until ctx ends, and prunes
+// ended sessions every pruneEvery (0: never) until then.
+func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
+	if err := s.Sessions.Start(ctx); err != nil {
+		return err
+	}
+	if pruneEvery > 0 {
+		go s.Sessions.PruneEvery(ctx, pruneEvery)
+	}
+	return nil
+}
+
+// buildHasher returns env's hasher, or the argon2id one of cfg with its CPU
+// slots, which also bound the password strength estimate.
+func buildHasher(cfg Config, env Env) (users.Hasher, *auth.CPUSlots, error) {
+	if env.Hasher != nil {
+		return env.Hasher, nil, nil
+	}
+	h, err := auth.NewHasher(cfg.Argon2, cfg.HashConcurrency, env.Rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, h.Slots(), nil
+}
+
+// buildLimiter returns the in-memory limiter of cfg, or nil for no limits.
+func buildLimiter(cfg Config) (ratelimit.Limiter, error) {
+	if cfg.AuthAttemptsPerMinute <= 0 {
+		return nil, nil
+	}
+	return ratelimit.NewMemory(map[ratelimit.Scope]ratelimit.Rule{
+		ratelimit.ScopeAuth: ratelimit.PerMinute(cfg.AuthAttemptsPerMinute),
+	}, time.Now)
+}
+
+// cursorCodec keys listing cursors with a secret derived from the signing key,
+// so the service needs no second secret.
+func cursorCodec(keys *auth.KeySet) (auth.CursorCodec, error) {
+	key, err := keys.DeriveSecret("accounts/list-cursor/v1", 32)
+	if err != nil {
+		return auth.CursorCodec{}, fmt.Errorf("wiring: the cursor key: %w", err)
+	}
+	return auth.NewCursorCodec(key)
+}

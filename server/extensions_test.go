@@ -1,0 +1,50 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/meridianhq/accounts/gen/api"
+)
+
+// TestSpecExtensions pins which operations carry which x-accounts-* behaviour.
+// The Go code names no operation: each behaviour is declared in the spec. This
+// table names operations, so it fails when one of them is renamed or removed
+// from the spec, or loses its extension.
+func TestSpecExtensions(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"login":    {"x-accounts-rate-limit": "auth"},
+		"register": {"x-accounts-rate-limit": "auth"},
+		"getDocs":  {"x-accounts-page": true},
+	}
+	found := map[string]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			exts := want[op.OperationID]
+			if exts == nil {
+				for name := range op.Extensions {
+					if strings.HasPrefix(name, "x-accounts-") {
+						t.Errorf("%s carries %s, which this test does not expect", op.OperationID, name)
+					}
+				}
+				continue
+			}
+			found[op.OperationID] = true
+			for name, v := range exts {
+				if op.Extensions[name] != v {
+					t.Errorf("%s: %s = %v; want %v", op.OperationID, name, op.Extensions[name], v)
+				}
+			}
+		}
+	}
+	for id := range want {
+		if !found[id] {
+			t.Errorf("operation %s is named here but missing from the spec", id)
+		}
+	}
+}

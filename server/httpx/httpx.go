@@ -1,0 +1,40 @@
+// Package httpx is the service's Echo plumbing: what is learnt about a request
+// (its id, client and operation), the access log, panic recovery, the body
+// limit, security headers, CORS, the client IP, the per-operation request
+// validator, and the one error handler that answers every failure as an RFC 9457
+// problem from one table of codes. It knows nothing of users or sessions.
+package httpx
+
+import (
+	"log/slog"
+	"net/netip"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Options are the HTTP settings of the service.
+type Options struct {
+	// BodyLimit caps request bodies, in bytes. Required.
+	BodyLimit int64
+	// TrustedProxies are the peers whose X-Forwarded-For is believed. Empty: the
+	// client IP is the direct peer.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins (https://app.example.com) whose browser
+	// pages may call the API. Empty: no cross-origin access.
+	CORSOrigins []string
+}
+
+// NewEcho returns an Echo instance with the global middleware, in order: the
+// request context and access log, panic recovery, the security headers, the body
+// limit and, when origins are configured, CORS. Failures go to the error handler.
+func NewEcho(log *slog.Logger, o Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = ErrorHandler(log, o.BodyLimit)
+	e.IPExtractor = IPExtractor(o.TrustedProxies)
+	e.Use(RequestContext(log), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
+	if len(o.CORSOrigins) > 0 {
+		e.Use(CORS(o.CORSOrigins))
+	}
+	return e
+}

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/ratelimit"
+)
+
+// The spec extensions that give operations a behaviour beyond the contract.
+const (
+	// extRateLimit names the ratelimit.Scope an operation's attempts count
+	// against; the limit runs before the body is read.
+	extRateLimit = "x-accounts-rate-limit"
+	// extPage marks an HTML page: it gets httpx.PageHeaders.
+	extPage = "x-accounts-page"
+)
+
+// behaviour is what an operation's extensions ask for.
+type behaviour struct {
+	rateLimit ratelimit.Scope
+	page      bool
+}
+
+// behaviourOf reads the x-accounts-* extensions of op. An unknown extension,
+// a value of the wrong type and an unknown scope are errors, so that a typo in
+// the spec stops the service at start instead of silently doing nothing.
+func behaviourOf(op *openapi3.Operation) (behaviour, error) {
+	var b behaviour
+	for name, v := range op.Extensions {
+		if !strings.HasPrefix(name, "x-accounts-") {
+			continue
+		}
+		switch name {
+		case extRateLimit:
+			scope, ok := v.(string)
+			if !ok || !ratelimit.Known(ratelimit.Scope(scope)) {
+				return b, fmt.Errorf("%s: %s %v names no limiter; known scopes: %v", op.OperationID, name, v, ratelimit.Scopes)
+			}
+			b.rateLimit = ratelimit.Scope(scope)
+		case extPage:
+			page, ok := v.(bool)
+			if !ok {
+				return b, fmt.Errorf("%s: %s must be true or false", op.OperationID, name)
+			}
+			b.page = page
+		default:
+			return b, fmt.Errorf("%s: unknown extension %s", op.OperationID, name)
+		}
+	}
+	return b, nil
+}
+
+// routes builds the Echo instance: the global middleware (httpx), every
+// operation of the contract with its own chain, and the docs assets.
+func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
+	perOp, err := s.operationMiddlewares(doc)
+	if err != nil {
+		return nil, err
+	}
+	e := httpx.NewEcho(s.Logger, s.HTTP)
+	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, nil), api.RegisterHandlersOptions{
+		OperationMiddlewares: perOp,
+	})
+	e.GET("/docs/assets/*", docsAssets(), httpx.PageHeaders)
+	return e, nil
+}
+
+// operationMiddlewares returns, for every operationId, the chain its route
+// runs: the operation tag for the access log; the attempts limit when the spec
+// asks for one (before the validator, so a refused attempt costs no body read);
+// the request validator of that operation; and the page headers of HTML pages.
+func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.MiddlewareFunc, error) {
+	ops, err := httpx.Operations(doc)
+	if err != nil {
+		return nil, err
+	}
+	v := httpx.NewValidator(doc, s.authenticate)
+	out := make(map[string][]echo.MiddlewareFunc, len(ops))
+	for _, op := range ops {
+		b, err := behaviourOf(op.Op)
+		if err != nil {
+			return nil, err
+		}
+		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID)}
+		if b.rateLimit != "" && s.Limiter != nil {
+			chain = append(chain, s.limitAttempts(b.rateLimit))
+		}
+		chain = append(chain, v.For(op))
+		if b.page {
+			chain = append(chain, httpx.PageHeaders)
+		}
+		out[op.Op.OperationID] = chain
+	}
+	return out, nil
+}

@@ -1,0 +1,58 @@
+package sessions
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// End ends one live session of user. It reports false when the user has no
+// live session with that id (another user's session is not theirs to end).
+func (s *Service) End(ctx context.Context, user, session uuid.UUID, reason Reason) (bool, error) {
+	var n int64
+	err := store.InTx(ctx, s.pool, func(tx *store.Tx) (err error) {
+		n, err = tx.RevokeSession(ctx, db.RevokeSessionParams{ID: session, UserID: user, Reason: string(reason)})
+		if n > 0 {
+			s.markRevokedAfterCommit(tx, session)
+		}
+		return err
+	})
+	return n > 0, err
+}
+
+// EndAll ends every live session of user but keep (nil: all of them).
+func (s *Service) EndAll(ctx context.Context, user uuid.UUID, keep *uuid.UUID, reason Reason) error {
+	return store.InTx(ctx, s.pool, func(tx *store.Tx) error { return s.EndAllTx(ctx, tx, user, keep, reason) })
+}
+
+// EndAllTx is EndAll inside the caller's transaction: a password change, a role
+// change or a deletion ends the user's sessions in the transaction that makes it.
+func (s *Service) EndAllTx(ctx context.Context, tx *store.Tx, user uuid.UUID, keep *uuid.UUID, reason Reason) error {
+	ids, err := tx.RevokeUserSessions(ctx, db.RevokeUserSessionsParams{UserID: user, KeepID: keep, Reason: string(reason)})
+	if err != nil {
+		return err
+	}
+	s.markRevokedAfterCommit(tx, ids...)
+	return nil
+}
+
+// endByID ends a session whatever its owner, inside tx.
+func (s *Service) endByID(ctx context.Context, tx *store.Tx, session uuid.UUID, reason Reason) error {
+	if err := tx.RevokeSessionByID(ctx, db.RevokeSessionByIDParams{ID: session, Reason: string(reason)}); err != nil {
+		return err
+	}
+	s.markRevokedAfterCommit(tx, session)
+	return nil
+}
+
+// markRevokedAfterCommit adds the sessions to this replica's revoked set once tx has
+// committed, before their notification comes back; the other replicas learn of
+// them through the notification.
+func (s *Service) markRevokedAfterCommit(tx *store.Tx, sessions ...uuid.UUID) {
+	if len(sessions) > 0 {
+		tx.AfterCommit(func() { s.revoked.add(sessions...) })
+	}
+}

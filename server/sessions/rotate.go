@@ -1,0 +1,86 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// Outcome is what a refresh decided.
+type Outcome int
+
+// The outcomes of Rotate.
+const (
+	// Rotated: the token was used up and a new pair issued.
+	Rotated Outcome = iota
+	// Invalid: the token is unknown, or its session ended, expired or went idle.
+	Invalid
+	// Reused: the token had been used before; its whole session is now ended.
+	Reused
+)
+
+// Rotation is the result of Rotate; Pair is set when Outcome is Rotated.
+type Rotation struct {
+	Outcome Outcome
+	Pair    Pair
+}
+
+// Rotate uses up a refresh token and issues the next, in one transaction that
+// holds the token's row lock, so concurrent refreshes of one token serialize.
+// Presenting a used token (outside the reuse leeway) ends its session; that is a
+// result, not an error, because the revocation must commit.
+func (s *Service) Rotate(ctx context.Context, refresh string) (Rotation, error) {
+	var out Rotation
+	err := store.InTx(ctx, s.pool, func(tx *store.Tx) (err error) {
+		out, err = s.rotate(ctx, tx, refresh)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rotation, error) {
+	hash := auth.HashOpaqueToken(refresh)
+	row, err := tx.GetRefreshTokenForUpdate(ctx, hash[:])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Rotation{Outcome: Invalid}, nil
+	}
+	if err != nil {
+		return Rotation{}, err
+	}
+	switch {
+	case row.RevokedAt != nil || row.UserDeleted || !row.Now.Before(row.ExpiresAt) ||
+		!row.Now.Before(row.LastUsedAt.Add(s.policy.IdleTimeout)):
+		return Rotation{Outcome: Invalid}, nil
+	case row.UsedAt != nil && !s.withinReuseLeeway(row.Now.Sub(*row.UsedAt)):
+		return Rotation{Outcome: Reused}, s.endByID(ctx, tx, row.SessionID, ReasonRefreshReused)
+	}
+	if row.UsedAt == nil {
+		if err := tx.MarkRefreshTokenUsed(ctx, hash[:]); err != nil {
+			return Rotation{}, err
+		}
+	}
+	next, err := auth.NewOpaqueToken(s.rand)
+	if err != nil {
+		return Rotation{}, err
+	}
+	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: next.Hash[:], SessionID: row.SessionID}); err != nil {
+		return Rotation{}, err
+	}
+	if err := tx.TouchSession(ctx, row.SessionID); err != nil {
+		return Rotation{}, err
+	}
+	pair, err := s.pair(row.UserID, row.SessionID, auth.Role(row.Role), next.Text)
+	return Rotation{Outcome: Rotated, Pair: pair}, err
+}
+
+// withinReuseLeeway reports whether a token used age ago may be used again. A
+// negative age is a refresh that raced the one that used the token.
+func (s *Service) withinReuseLeeway(age time.Duration) bool {
+	return s.policy.ReuseLeeway > 0 && age <= s.policy.ReuseLeeway
+}

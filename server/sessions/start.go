@@ -1,0 +1,76 @@
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// maxUserAgent bounds the User-Agent kept with a session, in bytes.
+const maxUserAgent = 512
+
+// Pair is what a client gets for a session: a signed access token and an
+// opaque refresh token.
+type Pair struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	Access    string
+	Refresh   string
+	// ExpiresIn is the access token's lifetime.
+	ExpiresIn time.Duration
+}
+
+// Begin starts a session for user inside tx (the login's transaction) with its
+// first refresh token, and returns its pair.
+func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role auth.Role, c Client) (Pair, error) {
+	sessionID, err := uuid.NewV7()
+	if err != nil {
+		return Pair{}, err
+	}
+	refresh, err := auth.NewOpaqueToken(s.rand)
+	if err != nil {
+		return Pair{}, err
+	}
+	var ip *netip.Addr
+	if c.IP.IsValid() {
+		ip = &c.IP
+	}
+	if err := tx.CreateSession(ctx, db.CreateSessionParams{
+		ID: sessionID, UserID: user, LifetimeSeconds: s.policy.Lifetime.Seconds(),
+		UserAgent: truncateUTF8(c.UserAgent, maxUserAgent), Ip: ip,
+	}); err != nil {
+		return Pair{}, fmt.Errorf("creating the session: %w", err)
+	}
+	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: sessionID}); err != nil {
+		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
+	}
+	return s.pair(user, sessionID, role, refresh.Text)
+}
+
+// pair signs an access token and pairs it with a refresh token.
+func (s *Service) pair(user, session uuid.UUID, role auth.Role, refresh string) (Pair, error) {
+	access, err := s.tokens.Issue(user, session, role)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{UserID: user, SessionID: session, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL()}, nil
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
+)
+
+// PoolOptions size and bound a pool. Nothing is left to pgxpool's defaults,
+// which are sized for the machine rather than for the service.
+type PoolOptions struct {
+	MaxConns          int32
+	MinConns          int32
+	MaxConnLifetime   time.Duration
+	MaxConnIdleTime   time.Duration
+	HealthCheckPeriod time.Duration
+	ConnectTimeout    time.Duration
+	// StatementTimeout is the server-side limit on any one statement. It is the
+	// real limit: a cancelled client context costs the connection, a statement
+	// timeout does not.
+	StatementTimeout time.Duration
+}
+
+// ErrBadURL is a database URL pgx cannot parse. Its own error is dropped: pgx's
+// parse errors can echo the password.
+var ErrBadURL = errors.New("store: the database URL cannot be parsed as a connection string")
+
+// PoolConfig parses url and applies o to it, with Configure.
+func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, ErrBadURL
+	}
+	pc.MaxConns = o.MaxConns
+	pc.MinConns = o.MinConns
+	pc.MaxConnLifetime = o.MaxConnLifetime
+	pc.MaxConnLifetimeJitter = o.MaxConnLifetime / 10
+	pc.MaxConnIdleTime = o.MaxConnIdleTime
+	pc.HealthCheckPeriod = o.HealthCheckPeriod
+	pc.ConnConfig.ConnectTimeout = o.ConnectTimeout
+	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	pc.ConnConfig.RuntimeParams["application_name"] = "accounts"
+	Configure(pc)
+	return pc, nil
+}
+
+// Open opens a pool on url and checks, within the connect timeout, that the
+// database answers.
+func Open(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool, error) {
+	pc, err := PoolConfig(url, o)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database pool: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	return pool, nil
+}
+
+// Configure prepares every connection of a pool for the generated queries:
+// google/uuid values are encoded and scanned in binary. Without it pgx goes
+// through uuid.UUID's driver.Valuer: a string, a failed encode, a text scan and
+// a second encode, for every uuid argument.
+func Configure(cfg *pgxpool.Config) {
+	after := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		pgxuuid.Register(conn.TypeMap())
+		if after != nil {
+			return after(ctx, conn)
+		}
+		return nil
+	}
+}

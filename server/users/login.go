@@ -1,0 +1,77 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// LoginFailure is a refused login. It matches ErrInvalidCredentials; what it
+// says beyond that is for the log, never for the client.
+type LoginFailure struct {
+	// UserID is the user whose password was wrong; uuid.Nil for an unknown address.
+	UserID uuid.UUID
+	// Reason is "no such user" or "wrong password".
+	Reason string
+}
+
+func (f *LoginFailure) Error() string { return "users: login refused: " + f.Reason }
+
+// Is makes a LoginFailure match ErrInvalidCredentials.
+func (f *LoginFailure) Is(target error) bool { return target == ErrInvalidCredentials }
+
+// Login checks an address and password and starts a session. Every failure
+// (unknown address, deleted user, wrong password) is a *LoginFailure after one
+// full password verification, against a dummy hash when there is no user, so
+// that neither the answer nor its timing tells whether the address has an
+// account. A hash of old parameters is replaced in the session's transaction.
+// A malformed address is FieldErrors.
+func (us *Service) Login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
+	var fields FieldErrors
+	email = fields.check("email", email, auth.NormalizeEmail)
+	if err := fields.err(); err != nil {
+		return sessions.Pair{}, err
+	}
+	cred, err := us.q.GetCredentialsByEmail(ctx, email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := us.hasher.Verify(ctx, us.hasher.DummyHash(), password); err != nil {
+			return sessions.Pair{}, fmt.Errorf("dummy verification: %w", err)
+		}
+		return sessions.Pair{}, &LoginFailure{Reason: "no such user"}
+	}
+	if err != nil {
+		return sessions.Pair{}, err
+	}
+	v, err := us.hasher.Verify(ctx, cred.PasswordHash, password)
+	if err != nil {
+		return sessions.Pair{}, fmt.Errorf("verifying user %s: %w", cred.ID, err)
+	}
+	if !v.Match {
+		return sessions.Pair{}, &LoginFailure{UserID: cred.ID, Reason: "wrong password"}
+	}
+	var newHash string
+	if v.Rehash {
+		if newHash, err = us.hasher.Hash(ctx, password); err != nil {
+			return sessions.Pair{}, fmt.Errorf("re-hashing: %w", err)
+		}
+	}
+	var pair sessions.Pair
+	err = store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		if newHash != "" {
+			if _, err := tx.UpdatePasswordHash(ctx, db.UpdatePasswordHashParams{ID: cred.ID, OldHash: cred.PasswordHash, NewHash: newHash}); err != nil {
+				return fmt.Errorf("re-hash: %w", err)
+			}
+		}
+		pair, err = us.sessions.Begin(ctx, tx, cred.ID, auth.Role(cred.Role), c)
+		return err
+	})
+	return pair, err
+}

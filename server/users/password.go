@@ -1,0 +1,70 @@
+package users
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// PasswordChange is a new password for a user.
+type PasswordChange struct {
+	New string
+	// Current, when set, must be the user's password: a user changing their own.
+	Current *string
+	// Keep is a session that stays (the caller's own); nil: every session ends.
+	Keep *uuid.UUID
+}
+
+// ChangePassword checks the current password when given and the new one
+// against the policy, then stores the new hash and ends the user's sessions
+// (but Keep) in one transaction. Its errors: ErrNotFound, ErrWrongPassword,
+// *auth.WeakPasswordError, or anything else for a failure.
+func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc PasswordChange) error {
+	u, err := us.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if pc.Current != nil {
+		if err := us.verifyCurrent(ctx, id, *pc.Current); err != nil {
+			return err
+		}
+	}
+	if err := us.CheckPassword(ctx, pc.New, u.Email, u.Name); err != nil {
+		return err
+	}
+	hash, err := us.hasher.Hash(ctx, pc.New)
+	if err != nil {
+		return err
+	}
+	return store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		if _, err := tx.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: id, PasswordHash: hash}); err != nil {
+			return err
+		}
+		return us.sessions.EndAllTx(ctx, tx, id, pc.Keep, sessions.ReasonPasswordChanged)
+	})
+}
+
+// verifyCurrent checks a user's current password: nil or ErrWrongPassword.
+func (us *Service) verifyCurrent(ctx context.Context, id uuid.UUID, password string) error {
+	hash, err := us.q.GetPasswordHashByID(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	v, err := us.hasher.Verify(ctx, hash, password)
+	switch {
+	case err != nil:
+		return err
+	case !v.Match:
+		return ErrWrongPassword
+	}
+	return nil
+}

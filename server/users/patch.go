@@ -1,0 +1,115 @@
+package users
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// Patch is a merge patch of a user: a nil member stays as it is.
+type Patch struct {
+	Email, Name *string
+	Role        *auth.Role
+}
+
+// VersionCheck reports whether a change may apply to the user at version (the
+// caller's If-Match, say). Nil: any version.
+type VersionCheck func(version int64) bool
+
+// Update applies a patch in one transaction: the version check, the last-admin
+// guard, the update, and the end of the user's sessions when the role changed.
+// Its errors: FieldErrors, ErrNotFound, ErrPreconditionFailed, ErrLastAdmin,
+// ErrEmailTaken, or anything else for a failure.
+func (us *Service) Update(ctx context.Context, id uuid.UUID, p Patch, check VersionCheck) (db.UserProfile, error) {
+	change, err := normalizePatch(p)
+	if err != nil {
+		return db.UserProfile{}, err
+	}
+	change.ID = id
+	var out db.UserProfile
+	err = store.InTx(ctx, us.pool, func(tx *store.Tx) (err error) {
+		out, err = us.update(ctx, tx, change, check)
+		return err
+	})
+	if store.IsUniqueViolation(err, store.UniqueUsersEmailLive) {
+		return db.UserProfile{}, ErrEmailTaken
+	}
+	return out, err
+}
+
+// normalizePatch checks the members of a patch the schema cannot check.
+func normalizePatch(p Patch) (db.UpdateUserParams, error) {
+	var change db.UpdateUserParams
+	var fields FieldErrors
+	if p.Email != nil {
+		email := fields.check("email", *p.Email, auth.NormalizeEmail)
+		change.Email = &email
+	}
+	if p.Name != nil {
+		name := fields.check("name", *p.Name, auth.CheckName)
+		change.Name = &name
+	}
+	if p.Role != nil {
+		role := db.UserRole(*p.Role)
+		change.Role = &role
+	}
+	return change, fields.err()
+}
+
+func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUserParams, check VersionCheck) (db.UserProfile, error) {
+	if change.Role != nil {
+		if err := tx.LockAdminChanges(ctx); err != nil {
+			return db.UserProfile{}, err
+		}
+	}
+	cur, err := lockUser(ctx, tx, change.ID)
+	if err != nil {
+		return db.UserProfile{}, err
+	}
+	if check != nil && !check(cur.Version) {
+		return db.UserProfile{}, ErrPreconditionFailed
+	}
+	roleChanged := change.Role != nil && *change.Role != cur.Role
+	if roleChanged && cur.Role == db.UserRoleAdmin {
+		if err := lastAdminGuard(ctx, tx); err != nil {
+			return db.UserProfile{}, err
+		}
+	}
+	row, err := tx.UpdateUser(ctx, change)
+	if err != nil {
+		return db.UserProfile{}, err
+	}
+	if roleChanged {
+		err = us.sessions.EndAllTx(ctx, tx, change.ID, nil, sessions.ReasonRoleChanged)
+	}
+	return db.UserProfile(row), err
+}
+
+// lockUser reads a live user and locks its row for the rest of tx.
+func lockUser(ctx context.Context, tx *store.Tx, id uuid.UUID) (db.UserProfile, error) {
+	u, err := tx.GetUserForUpdate(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.UserProfile{}, ErrNotFound
+	}
+	return u, err
+}
+
+// lastAdminGuard refuses to remove the only live admin. The caller holds the
+// admin-changes lock, so the count cannot change under it.
+func lastAdminGuard(ctx context.Context, tx *store.Tx) error {
+	n, err := tx.CountLiveAdmins(ctx)
+	switch {
+	case err != nil:
+		return err
+	case n <= 1:
+		return ErrLastAdmin
+	}
+	return nil
+}
