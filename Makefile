@@ -28,22 +28,55 @@ NPM_CI := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_/-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-.PHONY: generate
-generate: $(SDK)/node_modules/.package-lock.json ## regenerate gen/ and the TS SDK's types from openapi.yaml and queries/ (never edit them by hand)
-	cd gen && $(GO) generate ./...
-	npm run --prefix $(SDK) --silent generate
+# Generation comes in pairs, as in riverqueue/river: generate/X rewrites the
+# generated files of X in the work tree; verify/X regenerates them in a scratch
+# copy of the repository and fails if they differ, leaving the work tree alone.
+# verify/go and verify/sqlc need neither node nor a database.
+GEN_GO   = cd gen && $(GO) generate -run 'oapi-codegen|cp ../openapi.yaml' ./...
+GEN_SQLC = cd gen && $(GO) generate -run 'sqlc generate' ./...
+GEN_TS   = npm run --prefix $(SDK) --silent generate
 
-.PHONY: verify
-verify: ## fail if gen/ or the SDK's types drift from their sources; run sqlc's checks; type-check the SDK
-	@snap=$$(mktemp -d); trap 'rm -rf "$$snap"' EXIT; cp -a gen "$$snap/"; cp $(SDK)/src/schema.ts "$$snap/"; \
-	$(MAKE) --no-print-directory generate; \
-	if ! diff -r -q "$$snap/gen" gen || ! diff -q "$$snap/schema.ts" $(SDK)/src/schema.ts; then \
-		echo "verify: gen/ or $(SDK)/src/schema.ts was out of date with openapi.yaml, queries/ or schema/."; \
-		echo "verify: make generate has now rewritten them; review and commit the result."; exit 1; fi
+.PHONY: generate generate/go generate/sqlc generate/ts
+generate: generate/go generate/sqlc generate/ts ## regenerate everything from openapi.yaml, queries/ and schema/ (never edit gen/ by hand)
+
+generate/go: ## gen/api and gen/client from openapi.yaml (oapi-codegen)
+	$(GEN_GO)
+
+generate/sqlc: ## gen/db from queries/ and schema/ (sqlc)
+	$(GEN_SQLC)
+
+generate/ts: $(SDK)/node_modules/.package-lock.json ## the TypeScript SDK's types from openapi.yaml (openapi-typescript)
+	$(GEN_TS)
+
+# scratch runs $(1) in a copy of the work tree (tracked and untracked files, not
+# ignored ones) and diffs the paths $(2) against the work tree.
+define scratch
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$$tmp"; \
+	if [ -d $(SDK)/node_modules ]; then ln -s "$(CURDIR)/$(SDK)/node_modules" "$$tmp/$(SDK)/node_modules"; fi; \
+	(cd "$$tmp" && $(1)) >/dev/null; \
+	for p in $(2); do \
+		if ! diff -r -q "$$tmp/$$p" "$$p"; then \
+			echo "$@: $$p is out of date with its sources; run make $(subst verify/,generate/,$@) and commit the result."; exit 1; fi; \
+	done; echo "$@: $(2) up to date"
+endef
+
+.PHONY: verify verify/go verify/sqlc verify/ts vet/sqlc
+verify: verify/go verify/sqlc verify/ts vet/sqlc ## fail if anything generated drifts from its sources; sqlc's checks; the SDK type-checks
+
+verify/go: ## gen/api and gen/client are what openapi.yaml generates
+	$(call scratch,$(GEN_GO),gen/api gen/client)
+
+verify/sqlc: ## gen/db is what queries/ and schema/ generate
+	$(call scratch,$(GEN_SQLC),gen/db)
+
+verify/ts: $(SDK)/node_modules/.package-lock.json ## the TS SDK's types are what openapi.yaml generates, and the SDK builds
+	$(call scratch,$(GEN_TS),$(SDK)/src/schema.ts)
 	npm run --prefix $(SDK) --silent build
-	$(TOOL) sqlc diff -f sqlc.yaml
+
+vet/sqlc: ## sqlc vet: prepare every query against a migrated database (needs PostgreSQL)
 	@url="$(TEST_DB)"; \
 	  vetdb="$$(tools/vetdb.sh "$$url")"; \
 	  SQLC_DATABASE_URL="$$vetdb" $(TOOL) sqlc vet -f sqlc.yaml
@@ -85,9 +118,13 @@ build: ## build the static binary as the Dockerfile does
 .PHONY: test
 test: lint verify lint-selftest spec-diff-selftest test-go test-sdk test-browser ## run every test: lints, verify, Go (-race), the TS SDK's and the browser's, against real PostgreSQL
 
+COVER := .data/cover.out
+
 .PHONY: test-go
-test-go: ## go test -race ./...
-	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 ./...
+test-go: ## go test -race ./..., then statement coverage per package (merged across packages)
+	@mkdir -p .data
+	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 -coverpkg=./cmd/...,./server/... -coverprofile=$(COVER) ./...
+	@tools/coverage/summary.sh $(COVER) 80
 
 .PHONY: test-sdk
 test-sdk: $(SDK)/node_modules/.package-lock.json ## the TypeScript SDK's tests, against a real server

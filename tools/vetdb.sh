@@ -4,8 +4,9 @@
 set -euo pipefail
 admin="$1"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/tools/dblib.sh"
 name=accounts_sqlc_vet
-PGOPTIONS="-c client_min_messages=warning" psql -qX "$admin" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >&2
-url="$(printf '%s' "$admin" | sed -E "s|^(postgres(ql)?://[^/]*)/[^?]*|\1/$name|")"
+db_sql "$admin" "DROP DATABASE IF EXISTS $name WITH (FORCE)" "CREATE DATABASE $name"
+url="$(db_url "$admin" "$name")"
 (cd "$root" && DATABASE_URL="$url" go run ./cmd/accounts migrate up >&2)
 echo "$url"

@@ -16,15 +16,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 make -s -C "$root" build >&2
 admin="${TEST_DATABASE_URL:-$("$root/tools/devdb.sh" start test)}"
 db="accounts_e2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-dburl="$(printf '%s' "$admin" | sed -E "s|^(postgres(ql)?://[^/]*)/[^?]*|\1/$db|")"
+. "$root/tools/dblib.sh"
+dburl="$(db_url "$admin" "$db")"
 log="${ACCOUNTS_SERVER_LOG:-$(mktemp -t accounts-server.XXXXXX.log)}"
 
-PGOPTIONS="-c client_min_messages=warning" psql -qX "$admin" -c "CREATE DATABASE $db" >&2
+db_sql "$admin" "CREATE DATABASE $db"
 
 pid=""
 cleanup() {
 	if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-	PGOPTIONS="-c client_min_messages=warning" psql -qX "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >&2 || true
+	db_sql "$admin" "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
 }
 trap cleanup EXIT
 

@@ -58,6 +58,10 @@ func TestConfigErrors(t *testing.T) {
 		{"MissingKeyFile", map[string]string{"DATABASE_URL": db, "ACCOUNTS_SIGNING_KEYS": "/nonexistent/keys.json"}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
 		{"BadTTL", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ACCESS_TOKEN_TTL": "1s"}, nil, "ACCOUNTS_ACCESS_TOKEN_TTL"},
 		{"IdleOverLifetime", map[string]string{"DATABASE_URL": db, "ACCOUNTS_SESSION_LIFETIME": "1h", "ACCOUNTS_SESSION_IDLE_TIMEOUT": "2h"}, nil, "ACCOUNTS_SESSION_IDLE_TIMEOUT"},
+		// A replica started later loads revocations back for the token lifetime:
+		// pruned before then, a revoked token would answer 200 there.
+		{"RetentionUnderTokenLifetime", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ACCESS_TOKEN_TTL": "3h", "ACCOUNTS_SESSION_RETENTION": "1h"}, nil, "ACCOUNTS_SESSION_RETENTION"},
+		{"RetentionUnderTokenLifetimeAndLeeway", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ACCESS_TOKEN_TTL": "59m", "ACCOUNTS_TOKEN_LEEWAY": "30s", "ACCOUNTS_SESSION_RETENTION": "1h"}, nil, "ACCOUNTS_SESSION_RETENTION"},
 		{"EmptyIssuer", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ISSUER": " "}, nil, "ACCOUNTS_ISSUER"},
 		{"Argon2TooSmall", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ARGON2_MEMORY_KIB": "8"}, nil, "ACCOUNTS_ARGON2_MEMORY_KIB"},
 		{"KeysWithoutOut", nil, []string{"keys", "generate"}, "--out"},
