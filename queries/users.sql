@@ -11,11 +11,22 @@ SELECT * FROM user_profiles
 WHERE id = @id AND deleted_at IS NULL;
 
 -- name: GetCredentialsByEmail :one
--- The login query. With GetPasswordHashByID, the only readers of password_hash.
+-- The login query. With GetCredentialsByIDForShare and GetPasswordHashByID, the
+-- only readers of password_hash.
 -- Deleted users are not found, so they take the same path as an unknown address.
 SELECT id, role, password_hash
 FROM users
 WHERE lower(email) = lower(@email) AND deleted_at IS NULL;
+
+-- name: GetCredentialsByIDForShare :one
+-- The re-read of a login at session start. The row stays locked FOR SHARE until
+-- the session commits, so a password change, a demotion or a deletion either
+-- committed before (and the login sees it) or waits for the session, and then
+-- ends it with the others.
+SELECT role, password_hash
+FROM users
+WHERE id = @id AND deleted_at IS NULL
+FOR SHARE;
 
 -- name: GetPasswordHashByID :one
 SELECT password_hash

@@ -267,15 +267,26 @@ func kidOf(t *testing.T, token string) string {
 // sessionOf reads the sid claim of one of our tokens.
 func sessionOf(t *testing.T, token string) string {
 	t.Helper()
+	return claimOf(t, token, "sid")
+}
+
+func roleOf(t *testing.T, token string) string {
+	t.Helper()
+	return claimOf(t, token, "role")
+}
+
+// claimOf reads a string claim of a token without verifying it.
+func claimOf(t *testing.T, token, claim string) string {
+	t.Helper()
 	tok, err := jwt.ParseInsecure([]byte(token))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sid string
-	if err := tok.Get("sid", &sid); err != nil {
+	var v string
+	if err := tok.Get(claim, &v); err != nil {
 		t.Fatal(err)
 	}
-	return sid
+	return v
 }
 
 func uuidOf(s string) uuid.UUID { return uuid.MustParse(s) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -45,7 +46,10 @@ func (s *Server) notReady(ctx context.Context) string {
 		return "database: no answer to a ping within " + readyTimeout.String()
 	}
 	if err := s.SchemaCheck(ctx); err != nil {
-		return "schema: " + err.Error()
+		// The caller is anonymous: the fixed reason only, the detail to the log.
+		s.Logger.LogAttrs(ctx, slog.LevelWarn, "not ready: schema check failed",
+			slog.String("request_id", httpx.Info(ctx).ID), slog.String("error", err.Error()))
+		return "schema: the database schema is not at this binary's version, or cannot be read; see the service's log"
 	}
 	return ""
 }

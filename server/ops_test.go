@@ -90,7 +90,23 @@ func TestReadyz(t *testing.T) {
 		e := servertest.New(t, func(o *servertest.Options) {
 			o.SchemaCheck = func(context.Context) error { return errors.New("the database is at version 1, this binary needs 2") }
 		})
-		assertNotReady(t, e, "schema: the database is at version 1")
+		assertNotReady(t, e, "schema: ")
+	})
+	// /readyz is anonymous: a failing check answers its fixed reason, and the
+	// database's own words go to the log only.
+	t.Run("SchemaUnreadable_503", func(t *testing.T) {
+		t.Parallel()
+		const internal = `relation "goose_db_version" does not exist (SQLSTATE 42P01)`
+		e := servertest.New(t, func(o *servertest.Options) {
+			o.SchemaCheck = func(context.Context) error { return errors.New("reading the schema version: " + internal) }
+		})
+		body := assertNotReady(t, e, "schema: ")
+		if strings.Contains(body, "SQLSTATE") || strings.Contains(body, "goose") {
+			t.Fatalf("/readyz tells anonymous callers the database's error: %s", body)
+		}
+		if !strings.Contains(e.Logs.String(), "goose_db_version\\\" does not exist (SQLSTATE 42P01)") {
+			t.Fatalf("the detail is not in the log:\n%s", e.Logs.String())
+		}
 	})
 	t.Run("DatabaseDownAndBack", func(t *testing.T) {
 		t.Parallel()
@@ -114,8 +130,9 @@ func TestReadyz(t *testing.T) {
 	})
 }
 
-// assertNotReady expects /readyz to answer 503 NOT_READY naming the check.
-func assertNotReady(t *testing.T, e *servertest.Env, check string) {
+// assertNotReady expects /readyz to answer 503 NOT_READY naming the check, and
+// returns the body.
+func assertNotReady(t *testing.T, e *servertest.Env, check string) string {
 	t.Helper()
 	start := time.Now()
 	res, b := e.Do(t, http.MethodGet, "/readyz", nil, nil)
@@ -129,6 +146,7 @@ func assertNotReady(t *testing.T, e *servertest.Env, check string) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("readyz took %s; its ping is bounded by 1s", took)
 	}
+	return string(b)
 }
 
 func TestSpecServed(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // admin runs `accounts admin create --email E --name N [--password-stdin]`: the
 // way to make the first admin. Without --password-stdin it generates a strong
 // password and prints it once.
-func admin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func admin(ctx context.Context, args []string, env environment, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		return usageErrorf("usage: accounts admin create --email EMAIL --name NAME [--password-stdin]")
 	}
@@ -38,7 +38,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig("admin create", nil, getenv, stderr)
+	cfg, err := loadConfig("admin create", nil, env, stderr)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/meridianhq/accounts/cmd/accounts/wiring"
@@ -23,6 +26,9 @@ type config struct {
 	MigrateOnStart bool
 	SigningKeys    string
 	DevMode        bool
+
+	// Unknown are the ACCOUNTS_* variables that are no setting, to warn about.
+	Unknown []string
 
 	Shutdown   shutdownOptions
 	HTTPServer httpServerOptions
@@ -49,12 +55,14 @@ type httpServerOptions struct {
 
 // setting is one configuration item: an environment variable, the flag that
 // overrides it, its default, and the parser of its value, bound to its field.
+// A secret has a mask, which shows a value in an error line without the secret.
 type setting struct {
 	env   string
 	flag  string
 	def   string
 	usage string
 	parse func(v string) error
+	mask  func(v string) string
 }
 
 // settings lists every configuration item, bound to the fields of c.
@@ -62,43 +70,43 @@ type setting struct {
 func settings(c *config) []setting {
 	svc := &c.Service
 	return []setting{
-		{"DATABASE_URL", "database-url", "", "PostgreSQL URL (postgres://…); required", bind(&c.DatabaseURL, parseDatabaseURL)},
-		{"ACCOUNTS_ADDR", "addr", ":8080", "listen address, host:port", bind(&c.Addr, parseAddr)},
-		{"ACCOUNTS_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", bind(&c.LogLevel, parseLevel)},
-		{"ACCOUNTS_BODY_LIMIT", "body-limit", "65536", "largest request body, in bytes; larger bodies get 413", intVar(&svc.HTTP.BodyLimit, 1024, 64<<20)},
-		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, parseBool)},
-		{"ACCOUNTS_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is trusted; empty: the client IP is the direct peer", bind(&svc.HTTP.TrustedProxies, parsePrefixes)},
-		{"ACCOUNTS_CORS_ORIGINS", "cors-origins", "", "comma-separated origins (https://app.example.com) whose browser pages may call the API; empty: none", bind(&svc.HTTP.CORSOrigins, parseOrigins)},
-		{"ACCOUNTS_SHUTDOWN_DELAY", "shutdown-delay", "0s", "after SIGTERM, keep serving this long with /readyz at 503, so load balancers notice", durationVar(&c.Shutdown.Delay, 0, 5*time.Minute)},
-		{"ACCOUNTS_SHUTDOWN_DRAIN", "shutdown-drain", "10s", "then wait this long for in-flight requests before closing them", durationVar(&c.Shutdown.Drain, 0, 10*time.Minute)},
-		{"ACCOUNTS_HTTP_READ_HEADER_TIMEOUT", "http-read-header-timeout", "5s", "time to read request headers", durationVar(&c.HTTPServer.ReadHeaderTimeout, time.Millisecond, time.Hour)},
-		{"ACCOUNTS_HTTP_READ_TIMEOUT", "http-read-timeout", "15s", "time to read a whole request, body included", durationVar(&c.HTTPServer.ReadTimeout, time.Millisecond, time.Hour)},
-		{"ACCOUNTS_HTTP_WRITE_TIMEOUT", "http-write-timeout", "30s", "time to write a response", durationVar(&c.HTTPServer.WriteTimeout, time.Millisecond, time.Hour)},
-		{"ACCOUNTS_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", durationVar(&c.HTTPServer.IdleTimeout, time.Millisecond, time.Hour)},
-		{"ACCOUNTS_HTTP_MAX_HEADER_BYTES", "http-max-header-bytes", "32768", "largest request header block, in bytes", intVar(&c.HTTPServer.MaxHeaderBytes, 4096, 1<<20)},
-		{"ACCOUNTS_DB_MAX_CONNS", "db-max-conns", "25", "most open database connections", intVar(&c.DB.MaxConns, 1, 1000)},
-		{"ACCOUNTS_DB_MIN_CONNS", "db-min-conns", "0", "database connections kept open when idle", intVar(&c.DB.MinConns, 0, 1000)},
-		{"ACCOUNTS_DB_MAX_CONN_LIFETIME", "db-max-conn-lifetime", "30m", "a database connection is closed after this long", durationVar(&c.DB.MaxConnLifetime, time.Second, 24*time.Hour)},
-		{"ACCOUNTS_DB_MAX_CONN_IDLE_TIME", "db-max-conn-idle-time", "5m", "an idle database connection is closed after this long", durationVar(&c.DB.MaxConnIdleTime, time.Second, 24*time.Hour)},
-		{"ACCOUNTS_DB_HEALTH_CHECK_PERIOD", "db-health-check-period", "1m", "how often idle database connections are checked", durationVar(&c.DB.HealthCheckPeriod, time.Second, time.Hour)},
-		{"ACCOUNTS_DB_CONNECT_TIMEOUT", "db-connect-timeout", "5s", "time to open a database connection", durationVar(&c.DB.ConnectTimeout, 100*time.Millisecond, time.Minute)},
-		{"ACCOUNTS_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "5s", "server-side limit on any one statement", durationVar(&c.DB.StatementTimeout, 100*time.Millisecond, time.Hour)},
-		{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM file of Ed25519 keys: the first private key signs, all verify (see `accounts keys generate`)", bind(&c.SigningKeys, parseString)},
-		{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)", bind(&c.DevMode, parseBool)},
-		{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens", bind(&svc.Tokens.Issuer, parseNonEmpty)},
-		{"ACCOUNTS_AUDIENCE", "audience", "accounts", "the aud claim of access tokens", bind(&svc.Tokens.Audience, parseNonEmpty)},
-		{"ACCOUNTS_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "lifetime of an access token", durationVar(&svc.Tokens.TTL, time.Minute, 24*time.Hour)},
-		{"ACCOUNTS_TOKEN_LEEWAY", "token-leeway", "30s", "clock skew allowed when checking exp, nbf and iat", durationVar(&svc.Tokens.Leeway, 0, 5*time.Minute)},
-		{"ACCOUNTS_TOKEN_CACHE_SIZE", "token-cache-size", "100000", "verified access tokens kept in memory (0 disables the cache)", intVar(&svc.Tokens.CacheSize, 0, 10_000_000)},
-		{"ACCOUNTS_SESSION_LIFETIME", "session-lifetime", "720h", "absolute lifetime of a session (and its refresh tokens), from login", durationVar(&svc.Sessions.Lifetime, time.Minute, 8760*time.Hour)},
-		{"ACCOUNTS_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "168h", "a session not refreshed for this long ends", durationVar(&svc.Sessions.IdleTimeout, time.Minute, 8760*time.Hour)},
-		{"ACCOUNTS_REFRESH_REUSE_LEEWAY", "refresh-reuse-leeway", "0s", "a refresh token used again within this long gives a new pair instead of ending the session", durationVar(&svc.Sessions.ReuseLeeway, 0, time.Minute)},
-		{"ACCOUNTS_SESSION_RETENTION", "session-retention", "24h", "ended (revoked or expired) sessions and their refresh tokens are deleted after this long; at least the access-token lifetime plus the leeway plus 1m", durationVar(&svc.Sessions.Retention, time.Hour, 8760*time.Hour)},
-		{"ACCOUNTS_AUTH_ATTEMPTS_PER_MINUTE", "auth-attempts-per-minute", "60", "login and registration attempts per client IP per minute (set ACCOUNTS_TRUSTED_PROXIES behind a proxy); 0: no limit", intVar(&svc.AuthAttemptsPerMinute, 0, 100_000)},
-		{"ACCOUNTS_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory cost of new password hashes, KiB", intVar(&svc.Argon2.MemoryKiB, 1024, 1<<20)},
-		{"ACCOUNTS_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id time cost of new password hashes", intVar(&svc.Argon2.Iterations, 1, 20)},
-		{"ACCOUNTS_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes of new password hashes", intVar(&svc.Argon2.Parallelism, 1, 16)},
-		{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU", intVar(&svc.HashConcurrency, 0, 256)},
+		{"DATABASE_URL", "database-url", "", "PostgreSQL URL (postgres://…); required", bind(&c.DatabaseURL, parseDatabaseURL), maskURL},
+		{"ACCOUNTS_ADDR", "addr", ":8080", "listen address, host:port", bind(&c.Addr, parseAddr), nil},
+		{"ACCOUNTS_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", bind(&c.LogLevel, parseLevel), nil},
+		{"ACCOUNTS_BODY_LIMIT", "body-limit", "65536", "largest request body, in bytes; larger bodies get 413", intVar(&svc.HTTP.BodyLimit, 1024, 64<<20), nil},
+		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, parseBool), nil},
+		{"ACCOUNTS_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is trusted; empty: the client IP is the direct peer", bind(&svc.HTTP.TrustedProxies, parsePrefixes), nil},
+		{"ACCOUNTS_CORS_ORIGINS", "cors-origins", "", "comma-separated origins (https://app.example.com) whose browser pages may call the API; empty: none", bind(&svc.HTTP.CORSOrigins, parseOrigins), nil},
+		{"ACCOUNTS_SHUTDOWN_DELAY", "shutdown-delay", "0s", "after SIGTERM, keep serving this long with /readyz at 503, so load balancers notice", durationVar(&c.Shutdown.Delay, 0, 5*time.Minute), nil},
+		{"ACCOUNTS_SHUTDOWN_DRAIN", "shutdown-drain", "10s", "then wait this long for in-flight requests before closing them", durationVar(&c.Shutdown.Drain, 0, 10*time.Minute), nil},
+		{"ACCOUNTS_HTTP_READ_HEADER_TIMEOUT", "http-read-header-timeout", "5s", "time to read request headers", durationVar(&c.HTTPServer.ReadHeaderTimeout, time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_HTTP_READ_TIMEOUT", "http-read-timeout", "15s", "time to read a whole request, body included", durationVar(&c.HTTPServer.ReadTimeout, time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_HTTP_WRITE_TIMEOUT", "http-write-timeout", "30s", "time to write a response", durationVar(&c.HTTPServer.WriteTimeout, time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", durationVar(&c.HTTPServer.IdleTimeout, time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_HTTP_MAX_HEADER_BYTES", "http-max-header-bytes", "32768", "largest request header block, in bytes", intVar(&c.HTTPServer.MaxHeaderBytes, 4096, 1<<20), nil},
+		{"ACCOUNTS_DB_MAX_CONNS", "db-max-conns", "25", "most open database connections", intVar(&c.DB.MaxConns, 1, 1000), nil},
+		{"ACCOUNTS_DB_MIN_CONNS", "db-min-conns", "0", "database connections kept open when idle", intVar(&c.DB.MinConns, 0, 1000), nil},
+		{"ACCOUNTS_DB_MAX_CONN_LIFETIME", "db-max-conn-lifetime", "30m", "a database connection is closed after this long", durationVar(&c.DB.MaxConnLifetime, time.Second, 24*time.Hour), nil},
+		{"ACCOUNTS_DB_MAX_CONN_IDLE_TIME", "db-max-conn-idle-time", "5m", "an idle database connection is closed after this long", durationVar(&c.DB.MaxConnIdleTime, time.Second, 24*time.Hour), nil},
+		{"ACCOUNTS_DB_HEALTH_CHECK_PERIOD", "db-health-check-period", "1m", "how often idle database connections are checked", durationVar(&c.DB.HealthCheckPeriod, time.Second, time.Hour), nil},
+		{"ACCOUNTS_DB_CONNECT_TIMEOUT", "db-connect-timeout", "5s", "time to open a database connection", durationVar(&c.DB.ConnectTimeout, 100*time.Millisecond, time.Minute), nil},
+		{"ACCOUNTS_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "5s", "server-side limit on any one statement", durationVar(&c.DB.StatementTimeout, 100*time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM of Ed25519 keys, as a file path or inline: the first private key signs, all verify (see `accounts keys generate`)", bind(&c.SigningKeys, parseString), maskKeys},
+		{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)", bind(&c.DevMode, parseBool), nil},
+		{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens", bind(&svc.Tokens.Issuer, parseNonEmpty), nil},
+		{"ACCOUNTS_AUDIENCE", "audience", "accounts", "the aud claim of access tokens", bind(&svc.Tokens.Audience, parseNonEmpty), nil},
+		{"ACCOUNTS_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "lifetime of an access token", durationVar(&svc.Tokens.TTL, time.Minute, 24*time.Hour), nil},
+		{"ACCOUNTS_TOKEN_LEEWAY", "token-leeway", "30s", "clock skew allowed when checking exp, nbf and iat", durationVar(&svc.Tokens.Leeway, 0, 5*time.Minute), nil},
+		{"ACCOUNTS_TOKEN_CACHE_SIZE", "token-cache-size", "100000", "verified access tokens kept in memory, up to 1000000 (about 200 B each, allocated as used); 0 disables the cache", intVar(&svc.Tokens.CacheSize, 0, 1_000_000), nil},
+		{"ACCOUNTS_SESSION_LIFETIME", "session-lifetime", "720h", "absolute lifetime of a session (and its refresh tokens), from login", durationVar(&svc.Sessions.Lifetime, time.Minute, 8760*time.Hour), nil},
+		{"ACCOUNTS_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "168h", "a session not refreshed for this long ends", durationVar(&svc.Sessions.IdleTimeout, time.Minute, 8760*time.Hour), nil},
+		{"ACCOUNTS_REFRESH_REUSE_LEEWAY", "refresh-reuse-leeway", "0s", "a refresh token used again within this long gives a new pair instead of ending the session", durationVar(&svc.Sessions.ReuseLeeway, 0, time.Minute), nil},
+		{"ACCOUNTS_SESSION_RETENTION", "session-retention", "24h", "ended (revoked or expired) sessions and their refresh tokens are deleted after this long; at least the access-token lifetime plus the leeway plus 1m", durationVar(&svc.Sessions.Retention, time.Hour, 8760*time.Hour), nil},
+		{"ACCOUNTS_AUTH_ATTEMPTS_PER_MINUTE", "auth-attempts-per-minute", "60", "login and registration attempts per client IP per minute (set ACCOUNTS_TRUSTED_PROXIES behind a proxy); 0: no limit", intVar(&svc.AuthAttemptsPerMinute, 0, 100_000), nil},
+		{"ACCOUNTS_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory cost of new password hashes, KiB", intVar(&svc.Argon2.MemoryKiB, 1024, 1<<20), nil},
+		{"ACCOUNTS_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id time cost of new password hashes", intVar(&svc.Argon2.Iterations, 1, 20), nil},
+		{"ACCOUNTS_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes of new password hashes", intVar(&svc.Argon2.Parallelism, 1, 16), nil},
+		{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU", intVar(&svc.HashConcurrency, 0, 256), nil},
 	}
 }
 
@@ -114,26 +122,31 @@ func usageErrorf(format string, args ...any) error {
 
 // loadConfig reads the environment, then the flags in args, which override it.
 // Any bad value is an error naming the variable (or flag) and what is wrong.
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+func loadConfig(name string, args []string, env environment, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // errors are returned; -h prints below
 	var c config
-	for _, st := range settings(&c) {
+	all := settings(&c)
+	// Flags are collected first and parsed below, like the environment, so that
+	// every bad value is reported the same way, secrets masked.
+	flagged := map[string]string{}
+	for _, st := range all {
 		v, from := st.def, ""
-		if ev := getenv(st.env); ev != "" {
+		if ev := env.Getenv(st.env); ev != "" {
 			v, from = ev, st.env
 		}
 		if err := st.parse(v); err != nil {
 			if from == "" {
 				panic(fmt.Sprintf("default of %s: %v", st.env, err)) // a programming mistake
 			}
-			return c, usageErrorf("%s=%q: %v", st.env, v, err)
+			return c, usageErrorf("%s=%s: %v", st.env, st.shown(v), err)
 		}
+		collect := func(v string) error { flagged[st.flag] = v; return nil }
 		if st.def == "true" || st.def == "false" {
-			fs.BoolFunc(st.flag, st.usage+" (env "+st.env+")", st.parse) // -flag alone means true
+			fs.BoolFunc(st.flag, st.usage+" (env "+st.env+")", collect) // -flag alone means true
 		} else {
-			fs.Func(st.flag, st.usage+" (env "+st.env+")", st.parse)
+			fs.Func(st.flag, st.usage+" (env "+st.env+")", collect)
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -145,7 +158,42 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		}
 		return c, usageErrorf("%v", err)
 	}
+	for _, st := range all {
+		if v, ok := flagged[st.flag]; ok {
+			if err := st.parse(v); err != nil {
+				return c, usageErrorf("-%s=%s: %v", st.flag, st.shown(v), err)
+			}
+		}
+	}
+	c.Unknown = unknownSettings(all, env)
 	return c, c.check()
+}
+
+// shown is how a value of st appears in an error line: quoted, or for a secret
+// with the secret masked.
+func (st setting) shown(v string) string {
+	if st.mask == nil {
+		return strconv.Quote(v)
+	}
+	return st.mask(v)
+}
+
+// unknownSettings lists the ACCOUNTS_* variables of env that are no setting: a
+// typo such as ACCOUNTS_LOGLEVEL would otherwise be silently ignored.
+func unknownSettings(all []setting, env environment) []string {
+	known := map[string]bool{}
+	for _, st := range all {
+		known[st.env] = true
+	}
+	var out []string
+	for _, kv := range env.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "ACCOUNTS_") && !known[name] {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // check is the cross-checks of settings that are each valid alone.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,4 +53,96 @@ func mustKeySet(t *testing.T, path string) *auth.KeySet {
 		t.Fatal(err)
 	}
 	return ks
+}
+
+// TestKeysGenerateTempFile: a stale or planted FILE.tmp (world-readable, or a
+// symlink to somewhere else) neither widens the key file's mode nor receives
+// the private key.
+func TestKeysGenerateTempFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, tmp, victim string)
+	}{
+		{"StaleWorldReadable", func(t *testing.T, tmp, _ string) {
+			if err := os.WriteFile(tmp, []byte("stale"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"Symlink", func(t *testing.T, tmp, victim string) {
+			if err := os.Symlink(victim, tmp); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			out, victim := filepath.Join(dir, "keys.json"), filepath.Join(dir, "victim")
+			if err := os.WriteFile(victim, []byte("untouched"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tt.plant(t, out+".tmp", victim)
+			if code, stdout, stderr := runCmd(t, context.Background(), nil, "keys", "generate", "--out", out); code != 0 {
+				t.Fatalf("exit %d %s%s", code, stdout, stderr)
+			}
+			st, err := os.Lstat(out)
+			if err != nil || st.Mode().Perm() != 0o600 || !st.Mode().IsRegular() {
+				t.Fatalf("key file %v, %v; want a regular file of mode 0600", st.Mode(), err)
+			}
+			if b, _ := os.ReadFile(victim); string(b) != "untouched" {
+				t.Fatalf("the symlink's target was overwritten: %.40q", b)
+			}
+			mustKeySet(t, out)
+		})
+	}
+}
+
+// TestLoadKeys: the keys come from a file or inline (a Kubernetes Secret in an
+// environment variable), and no error ever shows the key material.
+func TestLoadKeys(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keys.json")
+	if code, _, stderr := runCmd(t, context.Background(), nil, "keys", "generate", "--out", file); code != 0 {
+		t.Fatal(stderr)
+	}
+	inline, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worldReadable := filepath.Join(dir, "open.json")
+	if err := os.WriteFile(worldReadable, inline, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(inline), `"kty"`, `"ktx"`, 1)
+	tests := []struct {
+		name     string
+		value    string
+		wantErr  bool
+		wantWarn bool
+	}{
+		{"File", file, false, false},
+		{"Inline", string(inline), false, false},
+		{"WorldReadableFile", worldReadable, false, true},
+		{"BrokenInline", broken, true, false},
+		{"MissingFile", filepath.Join(dir, "nope.json"), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs strings.Builder
+			_, err := loadKeys(config{SigningKeys: tt.value}, newLogger(&logs, slog.LevelInfo))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("loadKeys: %v; want error %v", err, tt.wantErr)
+			}
+			if err != nil && (strings.Contains(err.Error(), `"d"`) || strings.Contains(err.Error(), "ktx") || !strings.Contains(err.Error(), "ACCOUNTS_SIGNING_KEYS")) {
+				t.Fatalf("the error shows key material or names nothing: %v", err)
+			}
+			if warned := strings.Contains(logs.String(), "readable"); warned != tt.wantWarn {
+				t.Fatalf("warned %v, want %v: %s", warned, tt.wantWarn, logs.String())
+			}
+		})
+	}
 }

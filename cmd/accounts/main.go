@@ -17,7 +17,7 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), os.Args[1:], osEnvironment{}, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is the whole program, with its inputs passed in so tests can drive it. It
@@ -26,7 +26,7 @@ func main() {
 //
 // SIGINT and SIGTERM cancel the context once; after that the default handling is
 // back, so a second signal ends the process at once.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, env environment, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := cancelOnSignal(ctx)
 	defer cancel()
 
@@ -37,13 +37,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	var err error
 	switch cmd {
 	case "serve":
-		err = serve(ctx, rest, getenv, stderr)
+		err = serve(ctx, rest, env, stderr)
 	case "migrate":
-		err = migrate(ctx, rest, getenv, stdout, stderr)
+		err = migrate(ctx, rest, env, stdout, stderr)
 	case "probe":
 		err = probe(ctx, rest, stdout, stderr)
 	case "admin":
-		err = admin(ctx, rest, getenv, stdin, stdout, stderr)
+		err = admin(ctx, rest, env, stdin, stdout, stderr)
 	case "keys":
 		err = keys(rest, stdout, stderr)
 	case "version":
@@ -65,6 +65,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 1
 	}
 }
+
+// environment is what the program reads of its environment: the process's
+// (osEnvironment), or a test's.
+type environment interface {
+	Getenv(name string) string
+	// Environ lists the variables as NAME=value.
+	Environ() []string
+}
+
+// osEnvironment is the process's environment.
+type osEnvironment struct{}
+
+func (osEnvironment) Getenv(name string) string { return os.Getenv(name) }
+func (osEnvironment) Environ() []string         { return os.Environ() }
 
 // cancelOnSignal returns a context cancelled by the first SIGINT or SIGTERM. The
 // signals are let go before the cancellation, so by the time anything observes it

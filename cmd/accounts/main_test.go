@@ -16,10 +16,21 @@ import (
 	"github.com/meridianhq/accounts/server/testdb"
 )
 
-// env returns a getenv over a fixed map.
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// mapEnvironment is an environment of fixed variables.
+type mapEnvironment map[string]string
+
+func (m mapEnvironment) Getenv(name string) string { return m[name] }
+
+func (m mapEnvironment) Environ() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
+
+// env returns the environment of vars.
+func env(vars map[string]string) environment { return mapEnvironment(vars) }
 
 // runCmd runs the program in-process and returns its exit status and output.
 func runCmd(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (int, string, string) {
@@ -65,6 +76,7 @@ func TestConfigErrors(t *testing.T) {
 		{"EmptyIssuer", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ISSUER": " "}, nil, "ACCOUNTS_ISSUER"},
 		{"Argon2TooSmall", map[string]string{"DATABASE_URL": db, "ACCOUNTS_ARGON2_MEMORY_KIB": "8"}, nil, "ACCOUNTS_ARGON2_MEMORY_KIB"},
 		{"KeysWithoutOut", nil, []string{"keys", "generate"}, "--out"},
+		{"TokenCacheTooLarge", map[string]string{"DATABASE_URL": db, "ACCOUNTS_TOKEN_CACHE_SIZE": "10000000"}, nil, "ACCOUNTS_TOKEN_CACHE_SIZE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +90,47 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("want one line naming %s, got:\n%s", tc.names, stderr)
 			}
 		})
+	}
+}
+
+// TestSecretsAreNotEchoed: a bad DATABASE_URL or signing key is named, with its
+// password or key material left out, from the environment and from flags.
+func TestSecretsAreNotEchoed(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-s3cret"
+	tests := []struct {
+		name  string
+		vars  map[string]string
+		args  []string
+		names string
+	}{
+		{"DatabaseURLScheme", map[string]string{"DATABASE_URL": "mysql://app:" + secret + "@db:5432/x"}, nil, "DATABASE_URL"},
+		{"DatabaseURLPort", map[string]string{"DATABASE_URL": "postgres://app:" + secret + "@db:54x2/x"}, nil, "DATABASE_URL"},
+		{"DatabaseURLFlag", nil, []string{"serve", "-database-url", "mysql://app:" + secret + "@db/x"}, "database-url"},
+		{"InlineKey", map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_SIGNING_KEYS": `{"keys":[{"kty":"OKP","crv":"Ed25519","d":"` + secret + `"}]}`}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCmd(t, context.Background(), tc.vars, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.names) {
+				t.Fatalf("exit %d, want 2 naming %s: %s", code, tc.names, stderr)
+			}
+			if strings.Contains(stderr+stdout, secret) {
+				t.Fatalf("the secret is echoed: %s", stderr)
+			}
+		})
+	}
+}
+
+// TestUnknownSettingsWarned: a typo such as ACCOUNTS_LOGLEVEL is not silently
+// ignored.
+func TestUnknownSettingsWarned(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0", "ACCOUNTS_DEV_MODE": "true", "ACCOUNTS_LOGLEVEL": "debug"}
+	code, _, stderr := runCmd(t, context.Background(), vars, "serve")
+	if code != 1 || !strings.Contains(stderr, "ACCOUNTS_LOGLEVEL") || !strings.Contains(stderr, "unknown") {
+		t.Fatalf("exit %d; want the schema refusal after a warning naming ACCOUNTS_LOGLEVEL:\n%s", code, stderr)
 	}
 }
 

@@ -16,12 +16,12 @@ import (
 )
 
 // migrate runs `accounts migrate up|down|status`.
-func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func migrate(ctx context.Context, args []string, env environment, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return usageErrorf("usage: accounts migrate up|down|status [flags]")
 	}
 	action := args[0]
-	cfg, err := loadConfig("migrate "+action, args[1:], getenv, stderr)
+	cfg, err := loadConfig("migrate "+action, args[1:], env, stderr)
 	if err != nil {
 		return err
 	}

@@ -152,3 +152,28 @@ func parsePrefixes(dst *[]netip.Prefix, v string) error {
 	*dst = out
 	return nil
 }
+
+// maskURL shows a URL with its password masked; one that does not parse is
+// not shown at all, as the password could be anywhere in it.
+func maskURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		return "(a URL that cannot be parsed; not shown)"
+	}
+	return strconv.Quote(u.Redacted())
+}
+
+// maskKeys shows a key file path, never inline key material.
+func maskKeys(v string) string {
+	if inlineKeys(v) {
+		return "(inline key material; not shown)"
+	}
+	return strconv.Quote(v)
+}
+
+// inlineKeys reports whether v is key material (a JWK set or PEM) rather than a
+// path to a file of it.
+func inlineKeys(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.HasPrefix(v, "{") || strings.HasPrefix(v, "-----BEGIN")
+}

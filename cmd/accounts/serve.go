@@ -21,12 +21,15 @@ const pruneEvery = 10 * time.Minute
 // down gracefully: /readyz turns 503 at once, the listener keeps serving for the
 // shutdown delay, in-flight requests get the drain period, and then the listener
 // and the pool close.
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := loadConfig("serve", args, getenv, stderr)
+func serve(ctx context.Context, args []string, env environment, stderr io.Writer) error {
+	cfg, err := loadConfig("serve", args, env, stderr)
 	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	for _, name := range cfg.Unknown {
+		log.Warn("unknown setting ignored; see `accounts serve -h` for the known ones", slog.String("variable", name))
+	}
 	keys, err := loadKeys(cfg, log)
 	if err != nil {
 		return err

@@ -85,12 +85,36 @@ type GetCredentialsByEmailRow struct {
 	PasswordHash string
 }
 
-// The login query. With GetPasswordHashByID, the only readers of password_hash.
+// The login query. With GetCredentialsByIDForShare and GetPasswordHashByID, the
+// only readers of password_hash.
 // Deleted users are not found, so they take the same path as an unknown address.
 func (q *Queries) GetCredentialsByEmail(ctx context.Context, email string) (GetCredentialsByEmailRow, error) {
 	row := q.db.QueryRow(ctx, getCredentialsByEmail, email)
 	var i GetCredentialsByEmailRow
 	err := row.Scan(&i.ID, &i.Role, &i.PasswordHash)
+	return i, err
+}
+
+const getCredentialsByIDForShare = `-- name: GetCredentialsByIDForShare :one
+SELECT role, password_hash
+FROM users
+WHERE id = $1 AND deleted_at IS NULL
+FOR SHARE
+`
+
+type GetCredentialsByIDForShareRow struct {
+	Role         UserRole
+	PasswordHash string
+}
+
+// The re-read of a login at session start. The row stays locked FOR SHARE until
+// the session commits, so a password change, a demotion or a deletion either
+// committed before (and the login sees it) or waits for the session, and then
+// ends it with the others.
+func (q *Queries) GetCredentialsByIDForShare(ctx context.Context, id uuid.UUID) (GetCredentialsByIDForShareRow, error) {
+	row := q.db.QueryRow(ctx, getCredentialsByIDForShare, id)
+	var i GetCredentialsByIDForShareRow
+	err := row.Scan(&i.Role, &i.PasswordHash)
 	return i, err
 }
 

@@ -9,16 +9,18 @@ import (
 // number of entries. When full, the oldest entry goes first: tokens are issued
 // with one lifetime, so the oldest entry is also the first to expire. An entry
 // past its token's expiry stays until pushed out, but Tokens.Verify refuses it.
+// Memory is taken as entries arrive, not for max up front: an idle replica with
+// a large bound costs nothing.
 type tokenCache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[[32]byte]Principal
-	order   [][32]byte // insertion order, a ring of max slots
+	order   [][32]byte // insertion order: grows to max slots, then is a ring
 	next    int
 }
 
 func newTokenCache(max int) *tokenCache {
-	return &tokenCache{max: max, entries: make(map[[32]byte]Principal, max), order: make([][32]byte, max)}
+	return &tokenCache{max: max, entries: map[[32]byte]Principal{}}
 }
 
 func (c *tokenCache) get(key [32]byte) (Principal, bool) {
@@ -40,10 +42,12 @@ func (c *tokenCache) put(key [32]byte, p Principal, now time.Time) {
 	if _, ok := c.entries[key]; ok {
 		return
 	}
-	if len(c.entries) >= c.max {
-		delete(c.entries, c.order[c.next])
-	}
 	c.entries[key] = p
+	if len(c.order) < c.max {
+		c.order = append(c.order, key)
+		return
+	}
+	delete(c.entries, c.order[c.next])
 	c.order[c.next] = key
 	c.next = (c.next + 1) % c.max
 }

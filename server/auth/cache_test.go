@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -221,5 +222,21 @@ func TestTokens_VerifyConcurrent(t *testing.T) {
 	wg.Wait()
 	if n := e.tokens.cache.len(); n > size {
 		t.Errorf("cache len = %d; want at most %d", n, size)
+	}
+}
+
+// TestTokenCache_AllocatesAsUsed: the bound is not allocated up front; an idle
+// replica with the largest cache costs almost nothing.
+func TestTokenCache_AllocatesAsUsed(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c := newTokenCache(1_000_000)
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+		t.Fatalf("an empty cache of 1,000,000 took %d KiB at start; want under 64", grew>>10)
+	}
+	c.put([32]byte{1}, Principal{ExpiresAt: time.Now().Add(time.Minute)}, time.Now())
+	if c.len() != 1 {
+		t.Fatalf("len %d after one put", c.len())
 	}
 }

@@ -70,7 +70,8 @@ func ParseKeySet(data []byte) (*KeySet, error) {
 	}
 	set, err := jwk.Parse(data, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("auth: parsing the key set: %w", err)
+		// Not err: a parser's message may quote the key material.
+		return nil, errors.New("auth: the key set is neither a JWK set (JSON) nor PEM blocks of keys")
 	}
 	return NewKeySet(set)
 }

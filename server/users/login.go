@@ -64,14 +64,39 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 		}
 	}
 	var pair sessions.Pair
-	err = store.InTx(ctx, us.pool, func(tx *store.Tx) error {
-		if newHash != "" {
-			if _, err := tx.UpdatePasswordHash(ctx, db.UpdatePasswordHashParams{ID: cred.ID, OldHash: cred.PasswordHash, NewHash: newHash}); err != nil {
-				return fmt.Errorf("re-hash: %w", err)
-			}
-		}
-		pair, err = us.sessions.Begin(ctx, tx, cred.ID, auth.Role(cred.Role), c)
+	err = store.InTx(ctx, us.pool, func(tx *store.Tx) (err error) {
+		pair, err = us.beginLogin(ctx, tx, cred.ID, cred.PasswordHash, newHash, c)
 		return err
 	})
 	return pair, err
+}
+
+// beginLogin starts the session of a login whose password matched verified. It
+// re-reads the user under a share lock first: a password change, a deletion or
+// a demotion that committed while the password was being checked is seen here
+// (the login is refused, or signed with the new role), and one that comes later
+// waits for this session and then ends it.
+func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, verified, newHash string, c sessions.Client) (sessions.Pair, error) {
+	cur, err := tx.GetCredentialsByIDForShare(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sessions.Pair{}, &LoginFailure{UserID: id, Reason: "deleted during login"}
+	}
+	if err != nil {
+		return sessions.Pair{}, err
+	}
+	if cur.PasswordHash != verified {
+		return sessions.Pair{}, &LoginFailure{UserID: id, Reason: "password changed during login"}
+	}
+	if newHash != "" {
+		n, err := tx.UpdatePasswordHash(ctx, db.UpdatePasswordHashParams{ID: id, OldHash: verified, NewHash: newHash})
+		switch {
+		case err != nil:
+			return sessions.Pair{}, fmt.Errorf("re-hash: %w", err)
+		case n != 1:
+			// The row is locked and its hash is the one verified: a miss here is
+			// a bug, not a race.
+			return sessions.Pair{}, fmt.Errorf("re-hash: updated %d rows, want 1", n)
+		}
+	}
+	return us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), c)
 }
