@@ -11,7 +11,7 @@ VALUES (@token_hash, @session_id);
 -- Locks the token row, so that concurrent refreshes of one token serialize: the
 -- second sees used_at set by the first. The session and its user come along for
 -- the expiry, revocation and role checks.
-SELECT rt.used_at,
+SELECT rt.used_at, rt.replayed_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        now()::timestamptz AS now
@@ -25,6 +25,12 @@ FOR UPDATE OF rt;
 UPDATE refresh_tokens
 SET used_at = now()
 WHERE token_hash = @token_hash AND used_at IS NULL;
+
+-- name: MarkRefreshTokenReplayed :exec
+-- The one replay a used token gets within the reuse leeway.
+UPDATE refresh_tokens
+SET replayed_at = now()
+WHERE token_hash = @token_hash AND replayed_at IS NULL;
 
 -- name: TouchSession :exec
 UPDATE sessions

@@ -93,6 +93,29 @@ func TestRefreshInvalid(t *testing.T) {
 	})
 }
 
+// TestRefreshReuseLeewayAllowsOneReplay: within the leeway a used token may be
+// presented once more (a client that raced two refreshes); a second replay is
+// reuse, and ends the session, instead of minting one chain per replay.
+func TestRefreshReuseLeewayAllowsOneReplay(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t, func(o *servertest.Options) { o.Config.Sessions.ReuseLeeway = time.Minute })
+	u := e.NewUser(t)
+	if status, _, _ := refresh(t, e, u.Tokens.RefreshToken); status != 200 {
+		t.Fatalf("first use: %d", status)
+	}
+	status, replay, _ := refresh(t, e, u.Tokens.RefreshToken)
+	if status != 200 {
+		t.Fatalf("one replay within the leeway: %d", status)
+	}
+	status, _, code := refresh(t, e, u.Tokens.RefreshToken)
+	if status != 401 || code != string(api.CodeRefreshTokenReused) {
+		t.Fatalf("a second replay within the leeway: %d %s; want 401 REFRESH_TOKEN_REUSED", status, code)
+	}
+	if e.Me(t, replay.AccessToken) != 401 {
+		t.Fatal("the session survived a second replay")
+	}
+}
+
 func TestRefreshReuseLeeway(t *testing.T) {
 	t.Parallel()
 	e := servertest.New(t, func(o *servertest.Options) { o.Config.Sessions.ReuseLeeway = time.Minute })

@@ -72,10 +72,11 @@ func AllUserRoleValues() []UserRole {
 }
 
 type RefreshToken struct {
-	TokenHash []byte
-	SessionID uuid.UUID
-	CreatedAt time.Time
-	UsedAt    *time.Time
+	TokenHash  []byte
+	SessionID  uuid.UUID
+	CreatedAt  time.Time
+	UsedAt     *time.Time
+	ReplayedAt *time.Time
 }
 
 type Session struct {

@@ -82,7 +82,7 @@ func (q *Queries) DeleteEndedSessions(ctx context.Context, arg DeleteEndedSessio
 }
 
 const getRefreshTokenForUpdate = `-- name: GetRefreshTokenForUpdate :one
-SELECT rt.used_at,
+SELECT rt.used_at, rt.replayed_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        now()::timestamptz AS now
@@ -95,6 +95,7 @@ FOR UPDATE OF rt
 
 type GetRefreshTokenForUpdateRow struct {
 	UsedAt      *time.Time
+	ReplayedAt  *time.Time
 	SessionID   uuid.UUID
 	UserID      uuid.UUID
 	ExpiresAt   time.Time
@@ -113,6 +114,7 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 	var i GetRefreshTokenForUpdateRow
 	err := row.Scan(
 		&i.UsedAt,
+		&i.ReplayedAt,
 		&i.SessionID,
 		&i.UserID,
 		&i.ExpiresAt,
@@ -206,6 +208,18 @@ func (q *Queries) ListRevokedSessionsSince(ctx context.Context, since time.Time)
 		return nil, err
 	}
 	return items, nil
+}
+
+const markRefreshTokenReplayed = `-- name: MarkRefreshTokenReplayed :exec
+UPDATE refresh_tokens
+SET replayed_at = now()
+WHERE token_hash = $1 AND replayed_at IS NULL
+`
+
+// The one replay a used token gets within the reuse leeway.
+func (q *Queries) MarkRefreshTokenReplayed(ctx context.Context, tokenHash []byte) error {
+	_, err := q.db.Exec(ctx, markRefreshTokenReplayed, tokenHash)
+	return err
 }
 
 const markRefreshTokenUsed = `-- name: MarkRefreshTokenUsed :exec

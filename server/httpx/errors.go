@@ -113,6 +113,10 @@ func (eh errorHandler) validationProblem(c echo.Context, he *echo.HTTPError) (ap
 	if errors.As(he, &mbe) {
 		return tooLarge(c, eh.bodyLimit), true
 	}
+	var early fieldsError
+	if errors.As(he, &early) {
+		return Invalid(ctx, early...), true
+	}
 	res := requestErrors(he.Internal)
 	if len(res) == 0 {
 		return api.Problem{}, false
@@ -123,6 +127,8 @@ func (eh errorHandler) validationProblem(c echo.Context, he *echo.HTTPError) (ap
 		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
 			detail := "Send the body as " + strings.Join(contentTypes(re.RequestBody), " or ") + "."
 			return Problem(ctx, api.CodeUnsupportedMediaType, detail), true
+		case errors.As(re, &early):
+			fields = append(fields, early...)
 		case errors.Is(re, errMalformedJSON):
 			return Problem(ctx, api.CodeMalformedJSON, "The body is not a single well-formed JSON value."), true
 		case re.RequestBody != nil && errors.Is(re, openapi3filter.ErrInvalidRequired):

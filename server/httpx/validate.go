@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -110,6 +112,9 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 				params[n] = v
 			}
 			req := c.Request()
+			if err := checkQueryText(req.URL.Query()); err != nil {
+				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
+			}
 			ctx := context.WithValue(req.Context(), echoContextKey{}, c)
 			err := openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
 				Request: req, PathParams: params, Route: route, Options: opts,
@@ -169,9 +174,19 @@ func registerStrictJSON() {
 	})
 }
 
-// decodeStrictJSON decodes exactly one JSON value, numbers as json.Number.
+// decodeStrictJSON decodes exactly one JSON value, numbers as json.Number. The
+// body must be UTF-8 (RFC 8259): encoding/json would replace invalid bytes
+// with U+FFFD and store them so. A string holding a NUL, which PostgreSQL
+// refuses as text, is refused naming its field.
 func decodeStrictJSON(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err // *http.MaxBytesError: the body limit
+	}
+	if !utf8.Valid(raw) {
+		return nil, errMalformedJSON
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -183,6 +198,9 @@ func decodeStrictJSON(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ op
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errMalformedJSON
+	}
+	if err := checkJSONText(v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -57,13 +57,15 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 	case row.RevokedAt != nil || row.UserDeleted || !row.Now.Before(row.ExpiresAt) ||
 		!row.Now.Before(row.LastUsedAt.Add(s.policy.IdleTimeout)):
 		return Rotation{Outcome: Invalid}, nil
-	case row.UsedAt != nil && !s.withinReuseLeeway(row.Now.Sub(*row.UsedAt)):
+	case row.UsedAt != nil && (row.ReplayedAt != nil || !s.withinReuseLeeway(row.Now.Sub(*row.UsedAt))):
 		return Rotation{Outcome: Reused}, s.endByID(ctx, tx, row.SessionID, ReasonRefreshReused)
 	}
-	if row.UsedAt == nil {
-		if err := tx.MarkRefreshTokenUsed(ctx, hash[:]); err != nil {
-			return Rotation{}, err
-		}
+	mark := tx.MarkRefreshTokenUsed
+	if row.UsedAt != nil {
+		mark = tx.MarkRefreshTokenReplayed // its one replay within the leeway
+	}
+	if err := mark(ctx, hash[:]); err != nil {
+		return Rotation{}, err
 	}
 	next, err := auth.NewOpaqueToken(s.rand)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -45,7 +46,7 @@ func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role 
 	}
 	if err := tx.CreateSession(ctx, db.CreateSessionParams{
 		ID: sessionID, UserID: user, LifetimeSeconds: s.policy.Lifetime.Seconds(),
-		UserAgent: truncateUTF8(c.UserAgent, maxUserAgent), Ip: ip,
+		UserAgent: truncateUTF8(textOf(c.UserAgent), maxUserAgent), Ip: ip,
 	}); err != nil {
 		return Pair{}, fmt.Errorf("creating the session: %w", err)
 	}
@@ -62,6 +63,12 @@ func (s *Service) pair(user, session uuid.UUID, role auth.Role, refresh string) 
 		return Pair{}, err
 	}
 	return Pair{UserID: user, SessionID: session, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL()}, nil
+}
+
+// textOf repairs a header value into text PostgreSQL takes: invalid UTF-8 and
+// NUL become U+FFFD. Header bytes are the client's, not ours to refuse a login over.
+func textOf(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
