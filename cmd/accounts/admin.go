@@ -82,7 +82,7 @@ func createAdmin(ctx context.Context, cfg config, in users.NewUser) (createdUser
 	if err := m.check(ctx); err != nil {
 		return createdUser{}, fmt.Errorf("%w; run `accounts migrate up` first", err)
 	}
-	hasher, err := auth.NewHasher(cfg.Service.Argon2, cfg.Service.HashConcurrency, rand.Reader)
+	hasher, err := auth.NewHasher(cfg.Service.Argon2, cfg.Service.HashSlots(), rand.Reader)
 	if err != nil {
 		return createdUser{}, err
 	}

@@ -82,7 +82,7 @@ func assertAdmin(t *testing.T, dbURL, email, password string) {
 	if err := conn.QueryRow(ctx, "SELECT role, password_hash FROM users WHERE lower(email) = $1", email).Scan(&role, &hash); err != nil {
 		t.Fatalf("%s: %v", email, err)
 	}
-	h, err := auth.NewHasher(auth.Argon2Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, 1, rand.Reader)
+	h, err := auth.NewHasher(auth.Argon2Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, nil, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,9 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory cost of new password hashes, KiB", intVar(&svc.Argon2.MemoryKiB, 1024, 1<<20), nil},
 		{"ACCOUNTS_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id time cost of new password hashes", intVar(&svc.Argon2.Iterations, 1, 20), nil},
 		{"ACCOUNTS_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes of new password hashes", intVar(&svc.Argon2.Parallelism, 1, 16), nil},
-		{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU", intVar(&svc.HashConcurrency, 0, 256), nil},
+		{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU but one (at least one), so that requests without hashing keep a core", intVar(&svc.HashConcurrency, 0, 256), nil},
+		{"ACCOUNTS_HASH_QUEUE", "hash-queue", "0", "password hashes that may wait for a slot; more are answered 503 OVERLOADED at once; 0: 8 per slot", intVar(&svc.HashQueue.Max, 0, 100_000), nil},
+		{"ACCOUNTS_HASH_QUEUE_WAIT", "hash-queue-wait", "1s", "longest wait for a hashing slot before 503 OVERLOADED", durationVar(&svc.HashQueue.Wait, 10*time.Millisecond, time.Minute), nil},
 	}
 }
 

@@ -60,6 +60,7 @@ const (
 	CodeMethodNotAllowed     ProblemCode = "METHOD_NOT_ALLOWED"
 	CodeNotFound             ProblemCode = "NOT_FOUND"
 	CodeNotReady             ProblemCode = "NOT_READY"
+	CodeOverloaded           ProblemCode = "OVERLOADED"
 	CodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
 	CodePreconditionFailed   ProblemCode = "PRECONDITION_FAILED"
 	CodeRateLimited          ProblemCode = "RATE_LIMITED"
@@ -97,6 +98,8 @@ func (e ProblemCode) Valid() bool {
 	case CodeNotFound:
 		return true
 	case CodeNotReady:
+		return true
+	case CodeOverloaded:
 		return true
 	case CodePayloadTooLarge:
 		return true
@@ -524,6 +527,10 @@ type NotFound = Problem
 // NotReady An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type NotReady = Problem
+
+// Overloaded An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type Overloaded = Problem
 
 // PreconditionFailed An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.

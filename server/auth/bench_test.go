@@ -60,7 +60,7 @@ func BenchmarkTokenVerify(b *testing.B) {
 // BenchmarkPasswordHash is one argon2id hash at OWASP's parameters: the cost
 // that bounds logins per second per core.
 func BenchmarkPasswordHash(b *testing.B) {
-	h, err := NewHasher(OWASPArgon2, 1, rand.Reader)
+	h, err := NewHasher(OWASPArgon2, NewCPUSlots(1, Queue{}), rand.Reader)
 	if err != nil {
 		b.Fatal(err)
 	}

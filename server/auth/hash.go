@@ -43,14 +43,17 @@ type Hasher struct {
 	dummy  string
 }
 
-// NewHasher returns a Hasher for params, with concurrency slots (0 or less: one
-// per CPU). It hashes one random password at once, to have a dummy hash of the
-// current parameters for logins of unknown users.
-func NewHasher(params Argon2Params, concurrency int, rand io.Reader) (*Hasher, error) {
+// NewHasher returns a Hasher for params that runs in slots (nil: DefaultSlots,
+// with DefaultQueue). It hashes one random password at once, to have a dummy
+// hash of the current parameters for logins of unknown users.
+func NewHasher(params Argon2Params, slots *CPUSlots, rand io.Reader) (*Hasher, error) {
 	if params.MemoryKiB < 8*uint32(params.Parallelism) || params.Iterations < 1 || params.Parallelism < 1 {
 		return nil, fmt.Errorf("auth: invalid argon2id parameters %+v", params)
 	}
-	h := &Hasher{params: params, slots: NewCPUSlots(concurrency), rand: rand}
+	if slots == nil {
+		slots = NewCPUSlots(0, DefaultQueue(DefaultSlots()))
+	}
+	h := &Hasher{params: params, slots: slots, rand: rand}
 	secret := make([]byte, 32)
 	if _, err := io.ReadFull(rand, secret); err != nil {
 		return nil, fmt.Errorf("auth: reading randomness: %w", err)

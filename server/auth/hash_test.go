@@ -22,7 +22,7 @@ var fastArgon2 = Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 func newTestHasher(t *testing.T, p Argon2Params) *Hasher {
 	t.Helper()
-	h, err := NewHasher(p, 2, rand.Reader)
+	h, err := NewHasher(p, NewCPUSlots(2, Queue{}), rand.Reader)
 	if err != nil {
 		t.Fatalf("NewHasher(%+v): %v", p, err)
 	}
@@ -267,7 +267,7 @@ func TestNewHasher_Invalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if h, err := NewHasher(tt.params, 1, rand.Reader); err == nil {
+			if h, err := NewHasher(tt.params, nil, rand.Reader); err == nil {
 				t.Errorf("NewHasher(%+v) = %v, nil; want an error", tt.params, h)
 			}
 		})
@@ -280,7 +280,7 @@ func (failingReader) Read([]byte) (int, error) { return 0, errors.New("no entrop
 
 func TestNewHasher_RandomnessError(t *testing.T) {
 	t.Parallel()
-	if _, err := NewHasher(fastArgon2, 1, failingReader{}); err == nil {
+	if _, err := NewHasher(fastArgon2, nil, failingReader{}); err == nil {
 		t.Fatal("NewHasher with a failing reader: want an error")
 	}
 }
@@ -289,7 +289,7 @@ func TestNewHasher_RandomnessError(t *testing.T) {
 // the only slot taken, they give up when their context ends.
 func TestHasher_UsesSlots(t *testing.T) {
 	t.Parallel()
-	h, err := NewHasher(fastArgon2, 1, rand.Reader)
+	h, err := NewHasher(fastArgon2, NewCPUSlots(1, Queue{}), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestCPUSlots_Bound(t *testing.T) {
 	for _, n := range []int{1, 2, 4, 8} {
 		t.Run(fmt.Sprintf("Slots%d", n), func(t *testing.T) {
 			t.Parallel()
-			p := NewCPUSlots(n)
+			p := NewCPUSlots(n, Queue{})
 			var cur, peak, ran atomic.Int64
 			running, release := make(chan struct{}, 4*n), make(chan struct{})
 			var wg sync.WaitGroup
@@ -395,7 +395,7 @@ func TestCPUSlots_CancelWhileWaiting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := NewCPUSlots(1)
+			p := NewCPUSlots(1, Queue{})
 			release, done := occupy(t, p, 1)
 			ctx, cancel := tt.ctx()
 			var ran atomic.Bool
@@ -420,7 +420,7 @@ func TestCPUSlots_CancelWhileWaiting(t *testing.T) {
 
 func TestCPUSlots_ReturnsFnError(t *testing.T) {
 	t.Parallel()
-	p := NewCPUSlots(1)
+	p := NewCPUSlots(1, Queue{})
 	want := errors.New("boom")
 	if err := p.Do(t.Context(), func() error { return want }); err != want {
 		t.Fatalf("Do = %v; want %v", err, want)

@@ -41,6 +41,7 @@ var codeTable = []CodeInfo{
 	{api.CodeRateLimited, http.StatusTooManyRequests, "Too many requests"},
 	{api.CodeInternal, http.StatusInternalServerError, "Internal server error"},
 	{api.CodeNotReady, http.StatusServiceUnavailable, "Not ready"},
+	{api.CodeOverloaded, http.StatusServiceUnavailable, "Overloaded"},
 }
 
 // codeIndex finds a code's row.

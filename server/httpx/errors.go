@@ -96,6 +96,9 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 		// names Go types.
 		return Problem(ctx, api.CodeValidationFailed, "The request could not be read.")
 	}
+	if errors.Is(he, errOverloaded) {
+		return Problem(ctx, api.CodeOverloaded, "Too many password checks at once; retry in "+c.Response().Header().Get(echo.HeaderRetryAfter)+" second.")
+	}
 	if he.Code >= 500 {
 		eh.log.LogAttrs(ctx, slog.LevelError, "request failed",
 			slog.String("request_id", Info(ctx).ID), slog.Int("status", he.Code), slog.Any("error", he))

@@ -39,15 +39,18 @@ const (
 )
 
 // Config is the configuration of a test service: production's lifetimes and
-// limits (no attempts limit), the test issuer and audience, cheap hashing.
+// limits (no attempts limit), the test issuer and audience, cheap hashing, and
+// a hashing queue that a busy test machine does not overflow (the tests of
+// shedding set their own).
 func Config() wiring.Config {
 	return wiring.Config{
 		HTTP: httpx.Options{BodyLimit: 64 << 10},
 		Tokens: auth.TokenOptions{
 			Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Leeway: 30 * time.Second, CacheSize: 1000,
 		},
-		Sessions: sessions.Policy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour, Retention: 24 * time.Hour},
-		Argon2:   FastArgon2,
+		Sessions:  sessions.Policy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour, Retention: 24 * time.Hour},
+		Argon2:    FastArgon2,
+		HashQueue: auth.Queue{Max: 10_000, Wait: time.Minute},
 	}
 }
 
@@ -155,7 +158,7 @@ func Start(ctx context.Context, o Options, wrap func(http.Handler) http.Handler)
 // that wraps it to count the work.
 func NewHasher(t testing.TB) *auth.Hasher {
 	t.Helper()
-	h, err := auth.NewHasher(FastArgon2, 0, rand.Reader)
+	h, err := auth.NewHasher(FastArgon2, nil, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,11 +33,16 @@ func (f *LoginFailure) Is(target error) bool { return target == ErrInvalidCreden
 // full password verification, against a dummy hash when there is no user, so
 // that neither the answer nor its timing tells whether the address has an
 // account. A hash of old parameters is replaced in the session's transaction.
-// A malformed address is FieldErrors.
+// A malformed address is FieldErrors; a full hashing queue auth.ErrOverloaded.
 func (us *Service) Login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
 	var fields FieldErrors
 	email = fields.check("email", email, auth.NormalizeEmail)
 	if err := fields.err(); err != nil {
+		return sessions.Pair{}, err
+	}
+	// Shed before the lookup when the hashing queue is full: the answer is the
+	// same whether or not the address has an account.
+	if err := us.slots.Admit(); err != nil {
 		return sessions.Pair{}, err
 	}
 	cred, err := us.q.GetCredentialsByEmail(ctx, email)

@@ -24,8 +24,11 @@ type PasswordChange struct {
 // ChangePassword checks the current password when given and the new one
 // against the policy, then stores the new hash and ends the user's sessions
 // (but Keep) in one transaction. Its errors: ErrNotFound, ErrWrongPassword,
-// *auth.WeakPasswordError, or anything else for a failure.
+// *auth.WeakPasswordError, auth.ErrOverloaded, or anything else for a failure.
 func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc PasswordChange) error {
+	if err := us.slots.Admit(); err != nil {
+		return err
+	}
 	u, err := us.Get(ctx, id)
 	if err != nil {
 		return err

@@ -96,7 +96,7 @@ type Service struct {
 // may be nil for a Service that only creates users.
 func New(pool *pgxpool.Pool, hasher Hasher, slots *auth.CPUSlots, sessions *sessions.Service) *Service {
 	if slots == nil {
-		slots = auth.NewCPUSlots(0)
+		slots = auth.NewCPUSlots(0, auth.Queue{})
 	}
 	return &Service{pool: pool, q: db.New(pool), hasher: hasher, slots: slots, sessions: sessions}
 }

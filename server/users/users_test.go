@@ -61,7 +61,7 @@ func newService(t *testing.T) (*users.Service, *failingHasher, *pgxpool.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := auth.NewHasher(fastArgon2, 0, rand.Reader)
+	h, err := auth.NewHasher(fastArgon2, nil, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

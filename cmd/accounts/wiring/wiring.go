@@ -30,8 +30,11 @@ type Config struct {
 	Tokens   auth.TokenOptions
 	Sessions sessions.Policy
 	Argon2   auth.Argon2Params
-	// HashConcurrency is how many password hashes run at once; 0: one per CPU.
+	// HashConcurrency is how many password hashes run at once; 0: auth.DefaultSlots.
 	HashConcurrency int
+	// HashQueue bounds the hashes waiting for a slot (0: auth.DefaultQueue);
+	// the excess is answered 503 OVERLOADED.
+	HashQueue auth.Queue
 	// AuthAttemptsPerMinute limits ratelimit.ScopeAuth per client IP; 0: no limit.
 	AuthAttemptsPerMinute int
 }
@@ -112,13 +115,32 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	return nil
 }
 
+// HashSlots are the CPU slots of password work that cfg configures.
+func (cfg Config) HashSlots() *auth.CPUSlots {
+	n := cfg.HashConcurrency
+	if n <= 0 {
+		n = auth.DefaultSlots()
+	}
+	q := auth.DefaultQueue(n)
+	if cfg.HashQueue.Max > 0 {
+		q.Max = cfg.HashQueue.Max
+	}
+	if cfg.HashQueue.Wait > 0 {
+		q.Wait = cfg.HashQueue.Wait
+	}
+	return auth.NewCPUSlots(n, q)
+}
+
 // buildHasher returns env's hasher, or the argon2id one of cfg with its CPU
 // slots, which also bound the password strength estimate.
 func buildHasher(cfg Config, env Env) (users.Hasher, *auth.CPUSlots, error) {
 	if env.Hasher != nil {
+		if h, ok := env.Hasher.(interface{ Slots() *auth.CPUSlots }); ok {
+			return env.Hasher, h.Slots(), nil
+		}
 		return env.Hasher, nil, nil
 	}
-	h, err := auth.NewHasher(cfg.Argon2, cfg.HashConcurrency, env.Rand)
+	h, err := auth.NewHasher(cfg.Argon2, cfg.HashSlots(), env.Rand)
 	if err != nil {
 		return nil, nil, err
 	}

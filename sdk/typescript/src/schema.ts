@@ -636,7 +636,7 @@ export interface components {
          *     the SDKs take their code constants from it.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "INTERNAL";
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -876,6 +876,30 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The service is busy hashing passwords (`OVERLOADED`): more requests wait
+         *     for a hashing slot than it takes in time. Nothing was done; retry after
+         *     the given number of seconds.
+         */
+        Overloaded: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:overloaded",
+                 *       "title": "Overloaded",
+                 *       "status": 503,
+                 *       "detail": "Too many password checks at once; retry in 1 second.",
+                 *       "code": "OVERLOADED",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Not ready; `detail` names the failing check. */
         NotReady: {
             headers: {
@@ -1084,6 +1108,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Overloaded"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1118,6 +1143,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["InvalidCredentials"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Overloaded"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1327,6 +1353,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["Overloaded"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1465,6 +1492,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["Overloaded"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1511,4 +1539,4 @@ export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schema
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "INTERNAL"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "INTERNAL"];
