@@ -18,9 +18,10 @@ func TestSpecExtensions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]map[string]any{
-		"login":    {"x-accounts-rate-limit": "auth"},
-		"register": {"x-accounts-rate-limit": "auth"},
-		"getDocs":  {"x-accounts-page": true},
+		"login":       {"x-accounts-rate-limit": "auth"},
+		"register":    {"x-accounts-rate-limit": "auth"},
+		"getDocs":     {"x-accounts-page": true},
+		"setPassword": {"x-accounts-rate-limit": "auth"},
 	}
 	found := map[string]bool{}
 	for _, item := range doc.Paths.Map() {

@@ -64,7 +64,7 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 		return nil, err
 	}
 	e := httpx.NewEcho(s.Logger, s.HTTP)
-	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{shedOverload}), api.RegisterHandlersOptions{
+	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{refusals}), api.RegisterHandlersOptions{
 		OperationMiddlewares: perOp,
 	})
 	e.GET("/docs/assets/*", docsAssets(), httpx.PageHeaders)

@@ -86,7 +86,7 @@ func createAdmin(ctx context.Context, cfg config, in users.NewUser) (createdUser
 	if err != nil {
 		return createdUser{}, err
 	}
-	u, err := users.New(pool, hasher, hasher.Slots(), nil).Create(ctx, in)
+	u, err := users.New(users.Options{Pool: pool, Hasher: hasher, Slots: hasher.Slots()}).Create(ctx, in)
 	var fields users.FieldErrors
 	var weak *auth.WeakPasswordError
 	switch {

@@ -71,6 +71,18 @@ func AllUserRoleValues() []UserRole {
 	}
 }
 
+type LoginFailure struct {
+	Key          string
+	Failures     int32
+	BlockedUntil *time.Time
+	UpdatedAt    time.Time
+}
+
+type RateLimit struct {
+	Key string
+	Tat time.Time
+}
+
 type RefreshToken struct {
 	TokenHash  []byte
 	SessionID  uuid.UUID

@@ -88,7 +88,7 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 		return Problem(ctx, api.CodeUnsupportedMediaType, "")
 	case http.StatusTooManyRequests:
 		return Problem(ctx, api.CodeRateLimited,
-			"Too many attempts from this client; retry in "+c.Response().Header().Get(echo.HeaderRetryAfter)+" seconds.")
+			"Too many attempts; retry in "+c.Response().Header().Get(echo.HeaderRetryAfter)+" seconds.")
 	case http.StatusUnauthorized:
 		return Problem(ctx, api.CodeUnauthenticated, authDetail(he))
 	case http.StatusBadRequest:

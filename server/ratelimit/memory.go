@@ -1,47 +1,55 @@
 package ratelimit
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-const (
-	// memoryIdle is how long an idle key's bucket is kept.
-	memoryIdle = 10 * time.Minute
-	// memoryMax bounds how many keys are tracked; past it, idle ones go.
-	memoryMax = 100_000
-)
+// MemoryMaxKeys bounds the keys an in-memory limiter tracks: about 100 bytes
+// each, 10 MB in all. Past it the least recently used key goes, never all of
+// them (which would let an attacker with many addresses reset everyone).
+const MemoryMaxKeys = 100_000
 
-// Memory is a token bucket per key, in this process's memory: it holds for one
-// replica only. A scope without a rule is not limited.
+// Memory is a GCRA bucket per key in this process's memory: it holds for one
+// replica only, as the cheap first tier before Shared. A scope without a rule
+// is not limited.
 type Memory struct {
 	rules map[Scope]Rule
 	now   func() time.Time
+	max   int
 
-	mu      sync.Mutex
-	buckets map[Key]*bucket
+	mu   sync.Mutex
+	keys map[Key]*list.Element // of *memoryEntry, most recent first
+	lru  *list.List
 }
 
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+type memoryEntry struct {
+	key Key
+	tat time.Time
 }
 
 // NewMemory returns a limiter applying rules, on the clock now.
 func NewMemory(rules map[Scope]Rule, now func() time.Time) (*Memory, error) {
+	if err := checkRules(rules); err != nil {
+		return nil, err
+	}
+	return &Memory{rules: rules, now: now, max: MemoryMaxKeys, keys: map[Key]*list.Element{}, lru: list.New()}, nil
+}
+
+// checkRules refuses rules of unknown scopes or without a positive limit.
+func checkRules(rules map[Scope]Rule) error {
 	for s, r := range rules {
 		if !Known(s) {
-			return nil, fmt.Errorf("ratelimit: unknown scope %q", s)
+			return fmt.Errorf("ratelimit: unknown scope %q", s)
 		}
 		if r.Limit <= 0 || r.Per <= 0 {
-			return nil, fmt.Errorf("ratelimit: scope %q: the limit and its period must be positive", s)
+			return fmt.Errorf("ratelimit: scope %q: the limit and its period must be positive", s)
 		}
 	}
-	return &Memory{rules: rules, now: now, buckets: map[Key]*bucket{}}, nil
+	return nil
 }
 
 // Allow takes one attempt for key, or says how long until the next one.
@@ -53,32 +61,24 @@ func (m *Memory) Allow(_ context.Context, key Key) (Decision, error) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b, ok := m.buckets[key]
-	if !ok {
-		if len(m.buckets) >= memoryMax {
-			m.forgetIdle(now)
-		}
-		b = &bucket{lim: rate.NewLimiter(rate.Every(rule.Per/time.Duration(rule.Limit)), rule.Limit)}
-		m.buckets[key] = b
-	}
-	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return Decision{RetryAfter: d}, nil
-	}
-	return Decision{Allowed: true}, nil
+	e := m.entry(key)
+	tat, d := rule.gcra(e.tat, now)
+	e.tat = tat
+	return d, nil
 }
 
-// forgetIdle drops the buckets of keys not seen for a while; if every key is
-// recent, it starts over rather than grow without bound.
-func (m *Memory) forgetIdle(now time.Time) {
-	for k, b := range m.buckets {
-		if now.Sub(b.seen) > memoryIdle {
-			delete(m.buckets, k)
-		}
+// entry returns key's entry, as the most recently used, making room for it.
+func (m *Memory) entry(key Key) *memoryEntry {
+	if el, ok := m.keys[key]; ok {
+		m.lru.MoveToFront(el)
+		return el.Value.(*memoryEntry)
 	}
-	if len(m.buckets) >= memoryMax {
-		clear(m.buckets)
+	if m.lru.Len() >= m.max {
+		oldest := m.lru.Back()
+		m.lru.Remove(oldest)
+		delete(m.keys, oldest.Value.(*memoryEntry).key)
 	}
+	e := &memoryEntry{key: key}
+	m.keys[key] = m.lru.PushFront(e)
+	return e
 }

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -109,29 +108,83 @@ func TestKnown(t *testing.T) {
 	}
 }
 
-// TestMemory_ForgetsIdleKeys fills the limiter to its bound: idle keys go first,
-// and when every key is recent the limiter starts over rather than grow.
-func TestMemory_ForgetsIdleKeys(t *testing.T) {
+// TestMemory_EvictsLeastRecentlyUsed fills the limiter to its bound: the key
+// used longest ago goes, one at a time, and the others keep their state (a
+// flood of new keys never resets everyone).
+func TestMemory_EvictsLeastRecentlyUsed(t *testing.T) {
 	t.Parallel()
 	c := &clock{t: time.Unix(1_700_000_000, 0)}
 	m, err := NewMemory(map[Scope]Rule{ScopeAuth: PerMinute(1)}, c.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.buckets[Key{ScopeAuth, "old"}] = &bucket{seen: c.t.Add(-memoryIdle - time.Second)}
-	m.buckets[Key{ScopeAuth, "recent"}] = &bucket{seen: c.t}
-	m.forgetIdle(c.t)
-	if _, ok := m.buckets[Key{ScopeAuth, "old"}]; ok {
-		t.Error("an idle key was kept")
+	m.max = 3
+	key := func(v string) Key { return Key{ScopeAuth, v} }
+	for _, v := range []string{"a", "b", "c"} {
+		if d, _ := m.Allow(context.Background(), key(v)); !d.Allowed {
+			t.Fatalf("first attempt of %s refused", v)
+		}
 	}
-	if _, ok := m.buckets[Key{ScopeAuth, "recent"}]; !ok {
-		t.Error("a recent key was dropped while under the bound")
+	// a is used again (and refused: its one attempt is spent), so b is now the
+	// least recently used; d pushes it out.
+	if d, _ := m.Allow(context.Background(), key("a")); d.Allowed {
+		t.Fatal("a second attempt of a within the minute was allowed")
 	}
-	for i := range memoryMax {
-		m.buckets[Key{ScopeAuth, strconv.Itoa(i)}] = &bucket{seen: c.t}
+	if d, _ := m.Allow(context.Background(), key("d")); !d.Allowed {
+		t.Fatal("d refused")
 	}
-	m.forgetIdle(c.t)
-	if len(m.buckets) != 0 {
-		t.Errorf("%d keys left at the bound; want a fresh start", len(m.buckets))
+	if _, ok := m.keys[key("b")]; ok || len(m.keys) != 3 {
+		t.Fatalf("keys %v; want b evicted and 3 left", m.keys)
+	}
+	if d, _ := m.Allow(context.Background(), key("a")); d.Allowed {
+		t.Fatal("a lost its state when another key was evicted")
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"203.0.113.7", "203.0.113.7"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"not an address", "not an address"},
+	}
+	for _, tt := range tests {
+		if got := ClientKey(tt.in); got != tt.want {
+			t.Errorf("ClientKey(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestGCRADecision checks the figures of the RateLimit header fields.
+func TestGCRADecision(t *testing.T) {
+	t.Parallel()
+	r := Rule{Limit: 5, Per: time.Minute}
+	now := time.Unix(1_700_000_000, 0)
+	tat, d := r.gcra(time.Time{}, now)
+	if !d.Allowed || d.Limit != 5 || d.Remaining != 4 || d.Reset != 12*time.Second {
+		t.Fatalf("first attempt: %+v", d)
+	}
+	for range 4 {
+		tat, d = r.gcra(tat, now)
+	}
+	if !d.Allowed || d.Remaining != 0 || d.Reset != time.Minute {
+		t.Fatalf("fifth attempt: %+v", d)
+	}
+	if _, d = r.gcra(tat, now); d.Allowed || d.RetryAfter != 12*time.Second || d.Remaining != 0 {
+		t.Fatalf("sixth attempt: %+v", d)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	var err error = &Refused{Decision: Decision{RetryAfter: 1500 * time.Millisecond}}
+	if err.Error() != "ratelimit: refused; retry in 2s" {
+		t.Fatalf("Error() = %q", err.Error())
+	}
+	if (Key{ScopeAuth, "x"}).String() != "auth:x" {
+		t.Fatal("Key.String")
 	}
 }

@@ -1,10 +1,15 @@
 // Package ratelimit limits how often a client may try something. Operations opt
 // in through the spec (x-accounts-rate-limit: <scope>), and handlers never see a
-// limiter: the server puts it in front of them.
+// limiter: the server puts it in front of them. Limits hold across replicas:
+// the shared tier lives in PostgreSQL, behind a cheap in-memory tier; failed
+// logins back off per account (Backoff).
 package ratelimit
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -14,7 +19,8 @@ type Scope string
 
 // The scopes. A spec extension that names any other one fails at start.
 const (
-	// ScopeAuth counts login and registration attempts per client IP.
+	// ScopeAuth counts attempts at credentials (login, registration, password
+	// change) per client: an IPv4 address or an IPv6 /64.
 	ScopeAuth Scope = "auth"
 )
 
@@ -25,18 +31,51 @@ var Scopes = []Scope{ScopeAuth}
 func Known(s Scope) bool { return slices.Contains(Scopes, s) }
 
 // Key is what one attempt is counted against: a scope, and the value within it
-// (a client IP for ScopeAuth).
+// (ClientKey of the client IP for ScopeAuth).
 type Key struct {
 	Scope Scope
 	Value string
 }
 
-// Decision is a limiter's answer to one attempt.
+func (k Key) String() string { return string(k.Scope) + ":" + k.Value }
+
+// ClientKey is the value a client IP is counted under: an IPv4 address as it
+// is (IPv4-mapped IPv6 unmapped), an IPv6 address by its /64, since one
+// subscriber holds a whole /64 and would otherwise get 2^64 buckets.
+func ClientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// Decision is a limiter's answer to one attempt, with what the RateLimit
+// header fields say.
 type Decision struct {
 	// Allowed is true when the attempt may go ahead; it has been counted.
 	Allowed bool
 	// RetryAfter is, when refused, how long until the next attempt is allowed.
 	RetryAfter time.Duration
+	// Limit is the attempts a full window allows; 0 when the limiter has none
+	// to tell (a backoff).
+	Limit int
+	// Remaining is how many more attempts would be allowed now.
+	Remaining int
+	// Reset is how long until the full limit is available again.
+	Reset time.Duration
+}
+
+// Refused is an attempt a limiter refused, as an error a domain call returns.
+type Refused struct{ Decision Decision }
+
+func (r *Refused) Error() string {
+	return fmt.Sprintf("ratelimit: refused; retry in %s", r.Decision.RetryAfter.Round(time.Second))
 }
 
 // Limiter decides whether an attempt may go ahead. An error means the limiter
@@ -54,3 +93,35 @@ type Rule struct {
 
 // PerMinute is n attempts a minute.
 func PerMinute(n int) Rule { return Rule{Limit: n, Per: time.Minute} }
+
+// interval is the time one attempt uses up.
+func (r Rule) interval() time.Duration { return r.Per / time.Duration(r.Limit) }
+
+// gcra applies the generic cell rate algorithm: tat is the key's theoretical
+// arrival time (the zero time for a new key). An attempt is allowed when, after
+// it, the bucket is at most Per ahead of now; the answer carries the new tat.
+func (r Rule) gcra(tat, now time.Time) (time.Time, Decision) {
+	next := later(tat, now).Add(r.interval())
+	if next.Sub(now) > r.Per {
+		return tat, r.decision(false, tat, now)
+	}
+	return next, r.decision(true, next, now)
+}
+
+// decision describes the bucket whose theoretical arrival time is tat.
+func (r Rule) decision(allowed bool, tat, now time.Time) Decision {
+	d := Decision{Allowed: allowed, Limit: r.Limit, Reset: max(0, tat.Sub(now))}
+	d.Remaining = max(0, int(math.Floor(float64(r.Per-tat.Sub(now))/float64(r.interval()))))
+	if !allowed {
+		d.RetryAfter = max(time.Millisecond, tat.Add(r.interval()).Sub(now.Add(r.Per)))
+		d.Remaining = 0
+	}
+	return d
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -33,7 +33,8 @@ func (f *LoginFailure) Is(target error) bool { return target == ErrInvalidCreden
 // full password verification, against a dummy hash when there is no user, so
 // that neither the answer nor its timing tells whether the address has an
 // account. A hash of old parameters is replaced in the session's transaction.
-// A malformed address is FieldErrors; a full hashing queue auth.ErrOverloaded.
+// A malformed address is FieldErrors; a full hashing queue auth.ErrOverloaded;
+// an address backing off after failures a *ratelimit.Refused.
 func (us *Service) Login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
 	var fields FieldErrors
 	email = fields.check("email", email, auth.NormalizeEmail)
@@ -45,6 +46,30 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	if err := us.slots.Admit(); err != nil {
 		return sessions.Pair{}, err
 	}
+	// Backing off per address, known or not, before the lookup: the answer is
+	// the same for an address with an account and one without.
+	key := "login:" + email
+	failed, err := us.backoff.Check(ctx, key)
+	if err != nil {
+		return sessions.Pair{}, err
+	}
+	pair, err := us.login(ctx, email, password, c)
+	var refused *LoginFailure
+	switch {
+	case errors.As(err, &refused):
+		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
+			return sessions.Pair{}, ferr
+		}
+	case err == nil && failed:
+		if err := us.backoff.Reset(ctx, key); err != nil {
+			return sessions.Pair{}, err
+		}
+	}
+	return pair, err
+}
+
+// login is Login after the limits: the lookup, the verification, the session.
+func (us *Service) login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
 	cred, err := us.q.GetCredentialsByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := us.hasher.Verify(ctx, us.hasher.DummyHash(), password); err != nil {

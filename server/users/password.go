@@ -24,7 +24,8 @@ type PasswordChange struct {
 // ChangePassword checks the current password when given and the new one
 // against the policy, then stores the new hash and ends the user's sessions
 // (but Keep) in one transaction. Its errors: ErrNotFound, ErrWrongPassword,
-// *auth.WeakPasswordError, auth.ErrOverloaded, or anything else for a failure.
+// *auth.WeakPasswordError, auth.ErrOverloaded, *ratelimit.Refused, or anything
+// else for a failure.
 func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc PasswordChange) error {
 	if err := us.slots.Admit(); err != nil {
 		return err
@@ -34,7 +35,7 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 		return err
 	}
 	if pc.Current != nil {
-		if err := us.verifyCurrent(ctx, id, *pc.Current); err != nil {
+		if err := us.checkCurrent(ctx, id, *pc.Current); err != nil {
 			return err
 		}
 	}
@@ -51,6 +52,27 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 		}
 		return us.sessions.EndAllTx(ctx, tx, id, pc.Keep, sessions.ReasonPasswordChanged)
 	})
+}
+
+// checkCurrent checks the current password under the account's backoff: a
+// wrong guess counts like a failed login, and past the allowed ones the next
+// guess waits (*ratelimit.Refused).
+func (us *Service) checkCurrent(ctx context.Context, id uuid.UUID, password string) error {
+	key := "password:" + id.String()
+	failed, err := us.backoff.Check(ctx, key)
+	if err != nil {
+		return err
+	}
+	err = us.verifyCurrent(ctx, id, password)
+	switch {
+	case errors.Is(err, ErrWrongPassword):
+		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
+			return ferr
+		}
+	case err == nil && failed:
+		return us.backoff.Reset(ctx, key)
+	}
+	return err
 }
 
 // verifyCurrent checks a user's current password: nil or ErrWrongPassword.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
 )
 
@@ -88,15 +89,30 @@ type Service struct {
 	hasher   Hasher
 	slots    *auth.CPUSlots
 	sessions *sessions.Service
+	backoff  *ratelimit.Backoff
 }
 
-// New returns a Service over pool. slots bound the password strength estimate
-// (nil: one per CPU; production passes the hasher's). sessions starts sessions
-// at login and ends them when a password, a role or a deletion requires it; it
-// may be nil for a Service that only creates users.
-func New(pool *pgxpool.Pool, hasher Hasher, slots *auth.CPUSlots, sessions *sessions.Service) *Service {
-	if slots == nil {
-		slots = auth.NewCPUSlots(0, auth.Queue{})
+// Options are what a Service is built from.
+type Options struct {
+	// Pool is the database. Required.
+	Pool *pgxpool.Pool
+	// Hasher hashes and verifies passwords. Required.
+	Hasher Hasher
+	// Slots bound the password strength estimate and admit password work
+	// (production passes the hasher's). Nil: auth.DefaultSlots, unbounded queue.
+	Slots *auth.CPUSlots
+	// Sessions starts sessions at login and ends them when a password, a role
+	// or a deletion requires it. Nil only for a Service that only creates users.
+	Sessions *sessions.Service
+	// Backoff slows failed logins and wrong current passwords per account.
+	// Nil: none.
+	Backoff *ratelimit.Backoff
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Slots == nil {
+		o.Slots = auth.NewCPUSlots(0, auth.Queue{})
 	}
-	return &Service{pool: pool, q: db.New(pool), hasher: hasher, slots: slots, sessions: sessions}
+	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff}
 }

@@ -66,7 +66,7 @@ func newService(t *testing.T) (*users.Service, *failingHasher, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	fh := &failingHasher{Hasher: h}
-	return users.New(pool, fh, nil, sess), fh, pool
+	return users.New(users.Options{Pool: pool, Hasher: fh, Sessions: sess}), fh, pool
 }
 
 func TestLoginFailure(t *testing.T) {

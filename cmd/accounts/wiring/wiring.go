@@ -37,6 +37,10 @@ type Config struct {
 	HashQueue auth.Queue
 	// AuthAttemptsPerMinute limits ratelimit.ScopeAuth per client IP; 0: no limit.
 	AuthAttemptsPerMinute int
+	// AccountFailuresBeforeBackoff is how many consecutive failed logins (or
+	// wrong current passwords) an account takes before each further attempt
+	// waits; 0: no backoff.
+	AccountFailuresBeforeBackoff int
 }
 
 // Env is what the process provides: the logger, the open pool, the keys and
@@ -58,6 +62,7 @@ type Service struct {
 	Server   *server.Server
 	Sessions *sessions.Service
 	Users    *users.Service
+	pruner   ratelimit.Pruner
 }
 
 // New builds the service. Its sessions' revoked set is not started: call Start
@@ -84,8 +89,9 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	us := users.New(env.Pool, hasher, slots, sess)
-	limiter, err := buildLimiter(cfg)
+	backoff := ratelimit.NewBackoff(env.Pool, cfg.AccountFailuresBeforeBackoff)
+	us := users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff})
+	limiter, shared, err := buildLimiter(cfg, env)
 	if err != nil {
 		return nil, err
 	}
@@ -100,17 +106,19 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Server: srv, Sessions: sess, Users: us}, nil
+	pruner := ratelimit.Pruner{Shared: shared, Backoff: backoff, Log: env.Logger}
+	return &Service{Server: srv, Sessions: sess, Users: us, pruner: pruner}, nil
 }
 
 // Start loads the revoked set and keeps it current until ctx ends, and prunes
-// ended sessions every pruneEvery (0: never) until then.
+// ended sessions and spent rate-limit rows every pruneEvery (0: never) until then.
 func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	if err := s.Sessions.Start(ctx); err != nil {
 		return err
 	}
 	if pruneEvery > 0 {
 		go s.Sessions.PruneEvery(ctx, pruneEvery)
+		go s.pruner.Run(ctx, pruneEvery)
 	}
 	return nil
 }
@@ -147,14 +155,22 @@ func buildHasher(cfg Config, env Env) (users.Hasher, *auth.CPUSlots, error) {
 	return h, h.Slots(), nil
 }
 
-// buildLimiter returns the in-memory limiter of cfg, or nil for no limits.
-func buildLimiter(cfg Config) (ratelimit.Limiter, error) {
+// buildLimiter returns the limiter of cfg, or nil for no limits: the replica's
+// own buckets first, then the ones every replica shares in PostgreSQL.
+func buildLimiter(cfg Config, env Env) (ratelimit.Limiter, *ratelimit.Shared, error) {
 	if cfg.AuthAttemptsPerMinute <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return ratelimit.NewMemory(map[ratelimit.Scope]ratelimit.Rule{
-		ratelimit.ScopeAuth: ratelimit.PerMinute(cfg.AuthAttemptsPerMinute),
-	}, time.Now)
+	rules := map[ratelimit.Scope]ratelimit.Rule{ratelimit.ScopeAuth: ratelimit.PerMinute(cfg.AuthAttemptsPerMinute)}
+	local, err := ratelimit.NewMemory(rules, time.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	shared, err := ratelimit.NewShared(env.Pool, rules)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ratelimit.Tiered{First: local, Then: shared}, shared, nil
 }
 
 // cursorCodec keys listing cursors with a secret derived from the signing key,

@@ -769,12 +769,17 @@ export interface components {
             };
         };
         /**
-         * @description Too many attempts from this client (`RATE_LIMITED`): login and registration
-         *     are limited per client IP. Retry after the given number of seconds.
+         * @description Too many attempts (`RATE_LIMITED`): attempts at credentials are limited per
+         *     client (an IPv4 address or an IPv6 /64) across every replica, and failed
+         *     logins and wrong current passwords back off per account. Retry after the
+         *     given number of seconds.
          */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -783,7 +788,7 @@ export interface components {
                  *       "type": "urn:problem-type:accounts:rate-limited",
                  *       "title": "Too many requests",
                  *       "status": 429,
-                 *       "detail": "Too many attempts from this client; retry in 2 seconds.",
+                 *       "detail": "Too many attempts; retry in 2 seconds.",
                  *       "code": "RATE_LIMITED",
                  *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
                  *     }
@@ -940,6 +945,12 @@ export interface components {
         Link: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
+        /** @description The attempts a full window allows (IETF RateLimit header fields). */
+        RateLimitLimit: number;
+        /** @description The attempts left now. */
+        RateLimitRemaining: number;
+        /** @description Seconds until the full limit is available again. */
+        RateLimitReset: number;
         /** @description The RFC 6750 bearer challenge. */
         WWWAuthenticate: string;
     };
@@ -1492,6 +1503,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Overloaded"];
             default: components["responses"]["Problem"];
         };

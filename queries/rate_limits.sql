@@ -1,0 +1,53 @@
+-- name: TakeRateLimit :one
+-- One attempt against a GCRA bucket, in one statement: a new key starts full;
+-- an existing one is moved on by interval_seconds when it is at most
+-- slack_seconds (the period less one interval) ahead of now, so that after
+-- the attempt it is at most one period ahead. No row: the attempt is refused (see
+-- GetRateLimit for how long to wait).
+INSERT INTO rate_limits (key, tat)
+VALUES (@key, now() + make_interval(secs => @interval_seconds::float8))
+ON CONFLICT (key) DO UPDATE
+SET tat = greatest(rate_limits.tat, now()) + make_interval(secs => @interval_seconds::float8)
+WHERE greatest(rate_limits.tat, now()) <= now() + make_interval(secs => @slack_seconds::float8)
+RETURNING tat, now()::timestamptz AS now;
+
+-- name: GetRateLimit :one
+SELECT tat, now()::timestamptz AS now
+FROM rate_limits
+WHERE key = @key;
+
+-- name: DeleteFullRateLimits :execrows
+-- A bucket whose tat has passed is full, as good as no row.
+DELETE FROM rate_limits
+WHERE key IN (SELECT key FROM rate_limits WHERE tat < now() LIMIT @batch FOR UPDATE SKIP LOCKED);
+
+-- name: GetLoginFailures :one
+SELECT failures, blocked_until, now()::timestamptz AS now
+FROM login_failures
+WHERE key = @key;
+
+-- name: RecordLoginFailure :one
+-- Counts one more consecutive failure of key, and returns the count.
+INSERT INTO login_failures AS f (key, failures)
+VALUES (@key, 1)
+ON CONFLICT (key) DO UPDATE
+SET failures = f.failures + 1, updated_at = now()
+RETURNING f.failures;
+
+-- name: BlockLogins :exec
+-- Makes the next attempt of key wait delay_seconds.
+UPDATE login_failures
+SET blocked_until = now() + make_interval(secs => @delay_seconds::float8)
+WHERE key = @key;
+
+-- name: DeleteLoginFailures :exec
+-- A success ends the run of failures.
+DELETE FROM login_failures
+WHERE key = @key;
+
+-- name: DeleteStaleLoginFailures :execrows
+-- Failures not added to for age_seconds are forgotten.
+DELETE FROM login_failures
+WHERE key IN (SELECT key FROM login_failures
+              WHERE updated_at < now() - make_interval(secs => @age_seconds::float8)
+              LIMIT @batch FOR UPDATE SKIP LOCKED);

@@ -1,0 +1,128 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/meridianhq/accounts/server/ratelimit"
+	"github.com/meridianhq/accounts/server/testdb"
+)
+
+func TestShared(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.NewPool(t)
+	ctx := context.Background()
+	rules := map[ratelimit.Scope]ratelimit.Rule{ratelimit.ScopeAuth: ratelimit.PerMinute(3)}
+	a, err := ratelimit.NewShared(pool, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ratelimit.NewShared(pool, rules) // another replica
+	key := ratelimit.Key{Scope: ratelimit.ScopeAuth, Value: "203.0.113.7"}
+	for i, l := range []*ratelimit.Shared{a, b, a} {
+		d, err := l.Allow(ctx, key)
+		if err != nil || !d.Allowed || d.Limit != 3 || d.Remaining != 2-i {
+			t.Fatalf("attempt %d: %+v, %v", i+1, d, err)
+		}
+	}
+	d, err := b.Allow(ctx, key)
+	if err != nil || d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 20*time.Second {
+		t.Fatalf("the 4th attempt, on the other replica: %+v, %v", d, err)
+	}
+	if d, _ := a.Allow(ctx, ratelimit.Key{Scope: ratelimit.ScopeAuth, Value: "198.51.100.1"}); !d.Allowed {
+		t.Fatal("another key shares the bucket")
+	}
+	if d, _ := a.Allow(ctx, ratelimit.Key{Scope: "unlimited", Value: "x"}); !d.Allowed {
+		t.Fatal("a scope without a rule is limited")
+	}
+	// Full buckets are pruned; a bucket in use is not.
+	if _, err := pool.Exec(ctx, "UPDATE rate_limits SET tat = now() - interval '1 second' WHERE key = 'auth:198.51.100.1'"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the one full bucket", n, err)
+	}
+	if d, _ := a.Allow(ctx, key); d.Allowed {
+		t.Fatal("pruning emptied a bucket in use")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := a.Allow(cctx, key); err == nil {
+		t.Fatal("a database failure is a decision")
+	}
+	if _, err := ratelimit.NewShared(pool, map[ratelimit.Scope]ratelimit.Rule{"nope": ratelimit.PerMinute(1)}); err == nil {
+		t.Fatal("NewShared with an unknown scope")
+	}
+}
+
+func TestTiered(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.NewPool(t)
+	rules := map[ratelimit.Scope]ratelimit.Rule{ratelimit.ScopeAuth: ratelimit.PerMinute(2)}
+	local, _ := ratelimit.NewMemory(rules, time.Now)
+	shared, _ := ratelimit.NewShared(pool, rules)
+	other, _ := ratelimit.NewShared(pool, rules)
+	l := ratelimit.Tiered{First: local, Then: shared}
+	key := ratelimit.Key{Scope: ratelimit.ScopeAuth, Value: "x"}
+	if _, err := other.Allow(context.Background(), key); err != nil { // another replica's attempt
+		t.Fatal(err)
+	}
+	if d, _ := l.Allow(context.Background(), key); !d.Allowed {
+		t.Fatal("the second attempt in all was refused")
+	}
+	if d, _ := l.Allow(context.Background(), key); d.Allowed {
+		t.Fatal("the third attempt in all (second here) was allowed: the shared tier was not asked")
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.NewPool(t)
+	ctx := context.Background()
+	if ratelimit.NewBackoff(pool, 0) != nil {
+		t.Fatal("a backoff after 0 failures is not off")
+	}
+	var off *ratelimit.Backoff
+	if failed, err := off.Check(ctx, "k"); failed || err != nil || off.Fail(ctx, "k") != nil || off.Reset(ctx, "k") != nil {
+		t.Fatal("a nil Backoff does something")
+	}
+	b := ratelimit.NewBackoff(pool, 2)
+	check := func(want bool) {
+		t.Helper()
+		_, err := b.Check(ctx, "login:ada@example.com")
+		var refused *ratelimit.Refused
+		if blocked := errors.As(err, &refused); blocked != want {
+			t.Fatalf("blocked %v (%v); want %v", blocked, err, want)
+		}
+		if want && (refused.Decision.RetryAfter <= 0 || refused.Decision.RetryAfter > 2*time.Second) {
+			t.Fatalf("retry after %s", refused.Decision.RetryAfter)
+		}
+	}
+	check(false)
+	if err := b.Fail(ctx, "login:ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	check(false)
+	if err := b.Fail(ctx, "login:ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	check(true)
+	if failed, _ := b.Check(ctx, "login:other@example.com"); failed {
+		t.Fatal("another key has failures")
+	}
+	if err := b.Reset(ctx, "login:ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	check(false)
+	if failed, _ := b.Check(ctx, "login:ada@example.com"); failed {
+		t.Fatal("Reset left failures")
+	}
+	if _, err := pool.Exec(ctx, "INSERT INTO login_failures (key, failures, updated_at) VALUES ('old', 3, now() - interval '25 hours')"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the stale run", n, err)
+	}
+}
