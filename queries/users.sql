@@ -28,6 +28,14 @@ FROM users
 WHERE id = @id AND deleted_at IS NULL
 FOR SHARE;
 
+-- name: GetMaxBcryptCost :one
+-- The highest bcrypt cost among stored hashes (imported users not yet
+-- re-hashed), 0 when there is none: a failed login is made to take as long as
+-- verifying the slowest hash present.
+SELECT coalesce(max(substr(password_hash, 5, 2)::int), 0)::int AS cost
+FROM users
+WHERE password_hash LIKE '$2_$__$%';
+
 -- name: GetPasswordHashByID :one
 SELECT password_hash
 FROM users

@@ -118,6 +118,22 @@ func (q *Queries) GetCredentialsByIDForShare(ctx context.Context, id uuid.UUID) 
 	return i, err
 }
 
+const getMaxBcryptCost = `-- name: GetMaxBcryptCost :one
+SELECT coalesce(max(substr(password_hash, 5, 2)::int), 0)::int AS cost
+FROM users
+WHERE password_hash LIKE '$2_$__$%'
+`
+
+// The highest bcrypt cost among stored hashes (imported users not yet
+// re-hashed), 0 when there is none: a failed login is made to take as long as
+// verifying the slowest hash present.
+func (q *Queries) GetMaxBcryptCost(ctx context.Context) (int32, error) {
+	row := q.db.QueryRow(ctx, getMaxBcryptCost)
+	var cost int32
+	err := row.Scan(&cost)
+	return cost, err
+}
+
 const getPasswordHashByID = `-- name: GetPasswordHashByID :one
 SELECT password_hash
 FROM users

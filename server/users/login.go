@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	if err != nil {
 		return sessions.Pair{}, err
 	}
+	start := time.Now()
 	pair, err := us.login(ctx, email, password, c)
 	var refused *LoginFailure
 	switch {
@@ -60,6 +62,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
 			return sessions.Pair{}, ferr
 		}
+		us.padFailure(ctx, start)
 	case err == nil && failed:
 		if err := us.backoff.Reset(ctx, key); err != nil {
 			return sessions.Pair{}, err

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -90,6 +91,7 @@ type Service struct {
 	slots    *auth.CPUSlots
 	sessions *sessions.Service
 	backoff  *ratelimit.Backoff
+	floor    atomic.Int64 // FailureFloor, in nanoseconds
 }
 
 // Options are what a Service is built from.

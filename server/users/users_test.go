@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/testdb"
@@ -185,5 +187,42 @@ func TestChangePasswordOfUnknownUser(t *testing.T) {
 	err := us.ChangePassword(context.Background(), uuid.New(), users.PasswordChange{New: "purple monkey dishwasher lamp", Current: &cur})
 	if !errors.Is(err, users.ErrNotFound) {
 		t.Fatalf("err = %v; want ErrNotFound", err)
+	}
+}
+
+// TestFailureFloor: with bcrypt-10 users stored, the floor covers verifying
+// one, and a failed login of an unknown address (which costs a fast argon2id
+// dummy verification here) takes at least the floor; a success is not padded.
+func TestFailureFloor(t *testing.T) {
+	t.Parallel()
+	us, _, pool := newService(t)
+	ctx := context.Background()
+	if err := us.MeasureFailureFloor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	argon := us.FailureFloor()
+	h, err := bcrypt.GenerateFromPassword([]byte(password), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "INSERT INTO users (id, email, name, password_hash) VALUES (gen_random_uuid(), 'imported@example.com', 'Imported', $1)", string(h)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = bcrypt.CompareHashAndPassword(h, []byte("wrong")) // a mismatch, as a wrong password
+	bcrypt10 := time.Since(start)
+	if err := us.MeasureFailureFloor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	floor := us.FailureFloor()
+	if floor < bcrypt10/2 || floor <= argon {
+		t.Fatalf("floor %s with a bcrypt-10 user stored (one bcrypt-10 check took %s; the argon2id dummy %s)", floor, bcrypt10, argon)
+	}
+	start = time.Now()
+	if _, err := us.Login(ctx, "nobody@example.com", password, sessions.Client{}); !errors.Is(err, users.ErrInvalidCredentials) {
+		t.Fatalf("login: %v", err)
+	}
+	if took := time.Since(start); took < floor {
+		t.Fatalf("an unknown address failed in %s, under the floor of %s", took, floor)
 	}
 }

@@ -63,6 +63,7 @@ type Service struct {
 	Sessions *sessions.Service
 	Users    *users.Service
 	pruner   ratelimit.Pruner
+	log      *slog.Logger
 }
 
 // New builds the service. Its sessions' revoked set is not started: call Start
@@ -107,11 +108,14 @@ func New(cfg Config, env Env) (*Service, error) {
 		return nil, err
 	}
 	pruner := ratelimit.Pruner{Shared: shared, Backoff: backoff, Log: env.Logger}
-	return &Service{Server: srv, Sessions: sess, Users: us, pruner: pruner}, nil
+	return &Service{Server: srv, Sessions: sess, Users: us, pruner: pruner, log: env.Logger}, nil
 }
 
-// Start loads the revoked set and keeps it current until ctx ends, and prunes
-// ended sessions and spent rate-limit rows every pruneEvery (0: never) until then.
+// Start loads the revoked set and keeps it current until ctx ends. Every
+// pruneEvery (0: never) until then, it prunes ended sessions and spent
+// rate-limit rows and measures the login failure floor again (the first
+// measurement runs at once, in the background: it times the slowest stored
+// hash kind, up to a second for bcrypt-12 imports, which readiness does not wait for).
 func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	if err := s.Sessions.Start(ctx); err != nil {
 		return err
@@ -119,6 +123,7 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	if pruneEvery > 0 {
 		go s.Sessions.PruneEvery(ctx, pruneEvery)
 		go s.pruner.Run(ctx, pruneEvery)
+		go s.Users.KeepFailureFloor(ctx, pruneEvery, s.log)
 	}
 	return nil
 }
