@@ -2,6 +2,8 @@ module github.com/meridianhq/accounts
 
 go 1.26.0
 
+toolchain go1.26.11
+
 require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/uuid v1.6.0

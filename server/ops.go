@@ -89,6 +89,10 @@ func docsAssets() echo.HandlerFunc {
 		}
 		req := c.Request().Clone(c.Request().Context())
 		req.URL.Path = "/" + name
+		// The assets are small and immutable: no client needs part of one, and
+		// thousands of ranges made http.ServeContent answer a multipart body
+		// many times the file (GO-2026-6609). The whole file it is.
+		req.Header.Del("Range")
 		ui.ServeHTTP(c.Response(), req)
 		return nil
 	}

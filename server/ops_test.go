@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,29 @@ func TestRoutingProblems(t *testing.T) {
 				t.Errorf("Allow %q, want it to contain %s", res.Header.Get("Allow"), tc.allow)
 			}
 		})
+	}
+}
+
+// TestDocsAssetsIgnoreRanges: a Range header with thousands of ranges made the
+// assets stored uncompressed (the favicons) answer a 206 multipart body many
+// times the file's size (GO-2026-6609's reachable path, http.ServeContent).
+// Ranges are ignored: the file comes whole.
+func TestDocsAssetsIgnoreRanges(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	identity := http.Header{"Accept-Encoding": {"identity"}}
+	whole, full := e.Do(t, http.MethodGet, "/docs/assets/favicon-32x32.png", nil, identity)
+	if whole.StatusCode != 200 {
+		t.Fatalf("the asset: %d", whole.StatusCode)
+	}
+	ranges := make([]string, 3500)
+	for i := range ranges {
+		ranges[i] = strconv.Itoa(i) + "-" + strconv.Itoa(i)
+	}
+	for _, r := range []string{"bytes=0-99", "bytes=" + strings.Join(ranges, ",")} {
+		res, b := e.Do(t, http.MethodGet, "/docs/assets/favicon-32x32.png", nil, http.Header{"Range": {r}, "Accept-Encoding": {"identity"}})
+		if res.StatusCode != 200 || len(b) != len(full) {
+			t.Fatalf("Range %.30s…: %d, %d bytes; want 200 with the %d bytes of the file", r, res.StatusCode, len(b), len(full))
+		}
 	}
 }
