@@ -67,4 +67,3 @@ func (s *Shared) Prune(ctx context.Context) (int64, error) {
 		}
 	}
 }
-
