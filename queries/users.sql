@@ -1,9 +1,10 @@
 -- name: CreateUser :one
--- Uniqueness of the address among live users comes from users_email_live_key:
--- a duplicate fails with SQLSTATE 23505, never a check first.
-INSERT INTO users (id, email, name, role, password_hash)
-VALUES (@id, @email, @name, @role, @password_hash)
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
+-- Uniqueness of the address among live users comes from
+-- users_email_key_live_key: a duplicate fails with SQLSTATE 23505, never a
+-- check first. email_key is auth.EmailKey of email.
+INSERT INTO users (id, email, email_key, name, role, password_hash)
+VALUES (@id, @email, @email_key, @name, @role, @password_hash)
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key;
 
 -- name: GetUserByID :one
 -- Live users only: a soft-deleted user is not found.
@@ -16,7 +17,7 @@ WHERE id = @id AND deleted_at IS NULL;
 -- Deleted users are not found, so they take the same path as an unknown address.
 SELECT id, role, password_hash
 FROM users
-WHERE lower(email) = lower(@email) AND deleted_at IS NULL;
+WHERE email_key = @email_key AND deleted_at IS NULL;
 
 -- name: GetCredentialsByIDForShare :one
 -- The re-read of a login at session start. The row stays locked FOR SHARE until
@@ -71,15 +72,16 @@ WHERE role = 'admin' AND deleted_at IS NULL;
 -- name: UpdateUser :one
 -- A merge patch: a null argument leaves its column as it is. Every update moves
 -- the version (and so the ETag) and updated_at. Uniqueness of a new address
--- comes from users_email_live_key.
+-- comes from users_email_key_live_key; email_key comes with email.
 UPDATE users
 SET name       = coalesce(sqlc.narg(name), name),
     email      = coalesce(sqlc.narg(email), email),
+    email_key  = coalesce(sqlc.narg(email_key), email_key),
     role       = coalesce(sqlc.narg(role)::user_role, role),
     version    = version + 1,
     updated_at = now()
 WHERE id = @id AND deleted_at IS NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key;
 
 -- name: SetPasswordHash :execrows
 -- A password change is a change of the account: version and updated_at move.
@@ -90,7 +92,7 @@ SET password_hash = @password_hash,
 WHERE id = @id AND deleted_at IS NULL;
 
 -- name: SoftDeleteUser :execrows
--- The row stays for audit; the address is free again (users_email_live_key
+-- The row stays for audit; the address is free again (users_email_key_live_key
 -- covers live users only).
 UPDATE users
 SET deleted_at = now(),
@@ -99,14 +101,14 @@ SET deleted_at = now(),
 WHERE id = @id AND deleted_at IS NULL;
 
 -- name: RestoreUser :one
--- Fails with a unique violation of users_email_live_key when a live user has
--- taken the address meanwhile.
+-- Fails with a unique violation of users_email_key_live_key when a live user
+-- has taken the address meanwhile.
 UPDATE users
 SET deleted_at = NULL,
     version    = version + 1,
     updated_at = now()
 WHERE id = @id AND deleted_at IS NOT NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key;
 
 -- name: ListUsersNewestFirst :many
 -- A page of users by keyset over (created_at, id), newest first. Every filter is
@@ -117,7 +119,7 @@ RETURNING id, email, name, role, version, created_at, updated_at, deleted_at;
 -- its own queries below.
 SELECT * FROM user_profiles
 WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-  AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+  AND (sqlc.narg(email_key)::text IS NULL OR email_key = sqlc.narg(email_key)::text)
   AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
@@ -128,7 +130,7 @@ LIMIT @page_size;
 -- ListUsersNewestFirst in the other direction.
 SELECT * FROM user_profiles
 WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-  AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+  AND (sqlc.narg(email_key)::text IS NULL OR email_key = sqlc.narg(email_key)::text)
   AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
@@ -148,7 +150,7 @@ WITH matches AS MATERIALIZED (
     SELECT * FROM user_profiles
     WHERE (lower(email) LIKE lower(@pattern::text) OR lower(name) LIKE lower(@pattern::text))
       AND (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-      AND (sqlc.narg(email)::text IS NULL OR lower(email) = lower(sqlc.narg(email)::text))
+      AND (sqlc.narg(email_key)::text IS NULL OR email_key = sqlc.narg(email_key)::text)
       AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
 )
 SELECT * FROM matches

@@ -213,7 +213,7 @@ func TestLoginBcryptImportIsRehashed(t *testing.T) {
 			hash := prefix + string(h[4:])
 			email := servertest.UniqueEmail("imported")
 			if _, err := e.Pool.Exec(context.Background(),
-				"INSERT INTO users (id, email, name, password_hash) VALUES (gen_random_uuid(), $1, 'Imported', $2)", email, hash); err != nil {
+				"INSERT INTO users (id, email, email_key, name, password_hash) VALUES (gen_random_uuid(), $1, lower($1), 'Imported', $2)", email, hash); err != nil {
 				t.Fatal(err)
 			}
 			e.Login(t, email, "imported pass phrase")

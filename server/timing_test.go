@@ -103,7 +103,7 @@ func BenchmarkLoginPaths(b *testing.B) {
 			b.Fatal(err)
 		}
 		email := servertest.UniqueEmail("bcrypt")
-		mustExec(b, e, "INSERT INTO users (id, email, name, password_hash) VALUES (gen_random_uuid(), $1, 'Imported', $2)", email, string(h))
+		mustExec(b, e, "INSERT INTO users (id, email, email_key, name, password_hash) VALUES (gen_random_uuid(), $1, lower($1), 'Imported', $2)", email, string(h))
 		paths["WrongPasswordBcrypt"+strconv.Itoa(cost)] = client.LoginRequest{Email: email, Password: servertest.StrongPassword + "!"}
 	}
 	// As a replica does at start: the floor now covers the bcrypt-12 users.

@@ -34,7 +34,7 @@ func migrate(ctx context.Context, args []string, env environment, stdout, stderr
 	case "up":
 		res, err := m.p.Up(ctx)
 		for _, r := range res {
-			fmt.Fprintf(stdout, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
+			fmt.Fprintf(stdout, "applied %s (%s)\n", migrationName(r.Source), r.Duration.Round(1e6))
 		}
 		if err != nil {
 			return fmt.Errorf("migrating up: %w", err)
@@ -47,7 +47,7 @@ func migrate(ctx context.Context, args []string, env environment, stdout, stderr
 		if err != nil {
 			return fmt.Errorf("migrating down: %w", err)
 		}
-		fmt.Fprintf(stdout, "rolled back %s\n", r.Source.Path)
+		fmt.Fprintf(stdout, "rolled back %s\n", migrationName(r.Source))
 	case "status":
 		st, err := m.p.Status(ctx)
 		if err != nil {
@@ -58,7 +58,7 @@ func migrate(ctx context.Context, args []string, env environment, stdout, stderr
 			if s.State == goose.StateApplied {
 				applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
 			}
-			fmt.Fprintf(stdout, "%-28s %s\n", s.Source.Path, applied)
+			fmt.Fprintf(stdout, "%-28s %s\n", migrationName(s.Source), applied)
 		}
 	}
 	return nil
@@ -84,7 +84,7 @@ func newMigrator(cfg config) (*migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, schema.FS, goose.WithSessionLocker(locker))
+	p, err := schema.NewProvider(db, goose.WithSessionLocker(locker))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("loading the migrations: %w", err)
@@ -113,7 +113,7 @@ func (m *migrator) ensureCurrent(ctx context.Context, migrateNow bool, log *slog
 	if migrateNow {
 		res, err := m.p.Up(ctx)
 		for _, r := range res {
-			log.Info("migration applied", slog.String("migration", r.Source.Path), slog.String("took", r.Duration.Round(time.Millisecond).String()))
+			log.Info("migration applied", slog.String("migration", migrationName(r.Source)), slog.String("took", r.Duration.Round(time.Millisecond).String()))
 		}
 		if err != nil {
 			return fmt.Errorf("migrating up: %w", err)
@@ -124,4 +124,12 @@ func (m *migrator) ensureCurrent(ctx context.Context, migrateNow bool, log *slog
 		return fmt.Errorf("%w; run `accounts migrate up` or set ACCOUNTS_MIGRATE_ON_START=true", err)
 	}
 	return nil
+}
+
+// migrationName names a migration: its file, or for a Go migration its version.
+func migrationName(src *goose.Source) string {
+	if src.Path != "" {
+		return src.Path
+	}
+	return fmt.Sprintf("%04d (Go, schema/)", src.Version)
 }

@@ -113,6 +113,7 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
+	EmailKey     string
 }
 
 type UserProfile struct {
@@ -124,4 +125,5 @@ type UserProfile struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time
+	EmailKey  string
 }

@@ -25,14 +25,15 @@ func (q *Queries) CountLiveAdmins(ctx context.Context) (int64, error) {
 }
 
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (id, email, name, role, password_hash)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at
+INSERT INTO users (id, email, email_key, name, role, password_hash)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key
 `
 
 type CreateUserParams struct {
 	ID           uuid.UUID
 	Email        string
+	EmailKey     string
 	Name         string
 	Role         UserRole
 	PasswordHash string
@@ -47,14 +48,17 @@ type CreateUserRow struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time
+	EmailKey  string
 }
 
-// Uniqueness of the address among live users comes from users_email_live_key:
-// a duplicate fails with SQLSTATE 23505, never a check first.
+// Uniqueness of the address among live users comes from
+// users_email_key_live_key: a duplicate fails with SQLSTATE 23505, never a
+// check first. email_key is auth.EmailKey of email.
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateUserRow, error) {
 	row := q.db.QueryRow(ctx, createUser,
 		arg.ID,
 		arg.Email,
+		arg.EmailKey,
 		arg.Name,
 		arg.Role,
 		arg.PasswordHash,
@@ -69,6 +73,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.EmailKey,
 	)
 	return i, err
 }
@@ -76,7 +81,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 const getCredentialsByEmail = `-- name: GetCredentialsByEmail :one
 SELECT id, role, password_hash
 FROM users
-WHERE lower(email) = lower($1) AND deleted_at IS NULL
+WHERE email_key = $1 AND deleted_at IS NULL
 `
 
 type GetCredentialsByEmailRow struct {
@@ -88,8 +93,8 @@ type GetCredentialsByEmailRow struct {
 // The login query. With GetCredentialsByIDForShare and GetPasswordHashByID, the
 // only readers of password_hash.
 // Deleted users are not found, so they take the same path as an unknown address.
-func (q *Queries) GetCredentialsByEmail(ctx context.Context, email string) (GetCredentialsByEmailRow, error) {
-	row := q.db.QueryRow(ctx, getCredentialsByEmail, email)
+func (q *Queries) GetCredentialsByEmail(ctx context.Context, emailKey string) (GetCredentialsByEmailRow, error) {
+	row := q.db.QueryRow(ctx, getCredentialsByEmail, emailKey)
 	var i GetCredentialsByEmailRow
 	err := row.Scan(&i.ID, &i.Role, &i.PasswordHash)
 	return i, err
@@ -148,7 +153,7 @@ func (q *Queries) GetPasswordHashByID(ctx context.Context, id uuid.UUID) (string
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 `
 
@@ -165,12 +170,13 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (UserProfile, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.EmailKey,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 FOR UPDATE
 `
@@ -188,19 +194,20 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (UserProfi
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.EmailKey,
 	)
 	return i, err
 }
 
 const listUsersByPrefix = `-- name: ListUsersByPrefix :many
 WITH matches AS MATERIALIZED (
-    SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+    SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
     WHERE (lower(email) LIKE lower($5::text) OR lower(name) LIKE lower($5::text))
       AND (CASE WHEN $6::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-      AND ($7::text IS NULL OR lower(email) = lower($7::text))
+      AND ($7::text IS NULL OR email_key = $7::text)
       AND ($8::user_role IS NULL OR role = $8::user_role)
 )
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM matches
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM matches
 WHERE $1::timestamptz IS NULL
    OR ($2::bool
        AND (created_at, id) > ($1::timestamptz, $3::uuid))
@@ -219,7 +226,7 @@ type ListUsersByPrefixParams struct {
 	PageSize       int32
 	Pattern        string
 	Deleted        bool
-	Email          *string
+	EmailKey       *string
 	Role           *UserRole
 }
 
@@ -232,6 +239,7 @@ type ListUsersByPrefixRow struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time
+	EmailKey  string
 }
 
 // ListUsersNewestFirst (or, with @oldest_first, ListUsersOldestFirst) for the
@@ -250,7 +258,7 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 		arg.PageSize,
 		arg.Pattern,
 		arg.Deleted,
-		arg.Email,
+		arg.EmailKey,
 		arg.Role,
 	)
 	if err != nil {
@@ -269,6 +277,7 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.EmailKey,
 		); err != nil {
 			return nil, err
 		}
@@ -281,9 +290,9 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 }
 
 const listUsersNewestFirst = `-- name: ListUsersNewestFirst :many
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
 WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-  AND ($2::text IS NULL OR lower(email) = lower($2::text))
+  AND ($2::text IS NULL OR email_key = $2::text)
   AND ($3::user_role IS NULL OR role = $3::user_role)
   AND ($4::timestamptz IS NULL
        OR (created_at, id) < ($4::timestamptz, $5::uuid))
@@ -293,7 +302,7 @@ LIMIT $6
 
 type ListUsersNewestFirstParams struct {
 	Deleted        bool
-	Email          *string
+	EmailKey       *string
 	Role           *UserRole
 	AfterCreatedAt *time.Time
 	AfterID        *uuid.UUID
@@ -309,7 +318,7 @@ type ListUsersNewestFirstParams struct {
 func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestFirstParams) ([]UserProfile, error) {
 	rows, err := q.db.Query(ctx, listUsersNewestFirst,
 		arg.Deleted,
-		arg.Email,
+		arg.EmailKey,
 		arg.Role,
 		arg.AfterCreatedAt,
 		arg.AfterID,
@@ -331,6 +340,7 @@ func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestF
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.EmailKey,
 		); err != nil {
 			return nil, err
 		}
@@ -343,9 +353,9 @@ func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestF
 }
 
 const listUsersOldestFirst = `-- name: ListUsersOldestFirst :many
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
 WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
-  AND ($2::text IS NULL OR lower(email) = lower($2::text))
+  AND ($2::text IS NULL OR email_key = $2::text)
   AND ($3::user_role IS NULL OR role = $3::user_role)
   AND ($4::timestamptz IS NULL
        OR (created_at, id) > ($4::timestamptz, $5::uuid))
@@ -355,7 +365,7 @@ LIMIT $6
 
 type ListUsersOldestFirstParams struct {
 	Deleted        bool
-	Email          *string
+	EmailKey       *string
 	Role           *UserRole
 	AfterCreatedAt *time.Time
 	AfterID        *uuid.UUID
@@ -366,7 +376,7 @@ type ListUsersOldestFirstParams struct {
 func (q *Queries) ListUsersOldestFirst(ctx context.Context, arg ListUsersOldestFirstParams) ([]UserProfile, error) {
 	rows, err := q.db.Query(ctx, listUsersOldestFirst,
 		arg.Deleted,
-		arg.Email,
+		arg.EmailKey,
 		arg.Role,
 		arg.AfterCreatedAt,
 		arg.AfterID,
@@ -388,6 +398,7 @@ func (q *Queries) ListUsersOldestFirst(ctx context.Context, arg ListUsersOldestF
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.EmailKey,
 		); err != nil {
 			return nil, err
 		}
@@ -417,7 +428,7 @@ SET deleted_at = NULL,
     version    = version + 1,
     updated_at = now()
 WHERE id = $1 AND deleted_at IS NOT NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key
 `
 
 type RestoreUserRow struct {
@@ -429,10 +440,11 @@ type RestoreUserRow struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time
+	EmailKey  string
 }
 
-// Fails with a unique violation of users_email_live_key when a live user has
-// taken the address meanwhile.
+// Fails with a unique violation of users_email_key_live_key when a live user
+// has taken the address meanwhile.
 func (q *Queries) RestoreUser(ctx context.Context, id uuid.UUID) (RestoreUserRow, error) {
 	row := q.db.QueryRow(ctx, restoreUser, id)
 	var i RestoreUserRow
@@ -445,6 +457,7 @@ func (q *Queries) RestoreUser(ctx context.Context, id uuid.UUID) (RestoreUserRow
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.EmailKey,
 	)
 	return i, err
 }
@@ -479,7 +492,7 @@ SET deleted_at = now(),
 WHERE id = $1 AND deleted_at IS NULL
 `
 
-// The row stays for audit; the address is free again (users_email_live_key
+// The row stays for audit; the address is free again (users_email_key_live_key
 // covers live users only).
 func (q *Queries) SoftDeleteUser(ctx context.Context, id uuid.UUID) (int64, error) {
 	result, err := q.db.Exec(ctx, softDeleteUser, id)
@@ -515,18 +528,20 @@ const updateUser = `-- name: UpdateUser :one
 UPDATE users
 SET name       = coalesce($1, name),
     email      = coalesce($2, email),
-    role       = coalesce($3::user_role, role),
+    email_key  = coalesce($3, email_key),
+    role       = coalesce($4::user_role, role),
     version    = version + 1,
     updated_at = now()
-WHERE id = $4 AND deleted_at IS NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at
+WHERE id = $5 AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key
 `
 
 type UpdateUserParams struct {
-	Name  *string
-	Email *string
-	Role  *UserRole
-	ID    uuid.UUID
+	Name     *string
+	Email    *string
+	EmailKey *string
+	Role     *UserRole
+	ID       uuid.UUID
 }
 
 type UpdateUserRow struct {
@@ -538,15 +553,17 @@ type UpdateUserRow struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time
+	EmailKey  string
 }
 
 // A merge patch: a null argument leaves its column as it is. Every update moves
 // the version (and so the ETag) and updated_at. Uniqueness of a new address
-// comes from users_email_live_key.
+// comes from users_email_key_live_key; email_key comes with email.
 func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateUserRow, error) {
 	row := q.db.QueryRow(ctx, updateUser,
 		arg.Name,
 		arg.Email,
+		arg.EmailKey,
 		arg.Role,
 		arg.ID,
 	)
@@ -560,6 +577,7 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateU
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.EmailKey,
 	)
 	return i, err
 }

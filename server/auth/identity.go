@@ -5,15 +5,23 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
-// NormalizeEmail trims surrounding white space and checks that what remains is a
-// plain address: local@domain, with no display name, comments or quoting. The
-// address keeps its case; compare addresses with strings.EqualFold or SQL lower().
+// NormalizeEmail trims surrounding white space, puts the address in Unicode
+// normal form C (so that an é typed as one code point or as e plus a combining
+// accent is one address), and checks that it is a plain address: local@domain,
+// with no display name, comments or quoting. The address keeps its case: it is
+// shown as its owner typed it. Compare addresses by EmailKey.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
 	bad := errors.New("must be a plain address such as name@example.com")
-	if len(s) < 3 || len(s) > 254 || !utf8.ValidString(s) {
+	if !utf8.ValidString(s) {
+		return "", bad
+	}
+	s = norm.NFC.String(strings.TrimSpace(s))
+	if len(s) < 3 || len(s) > 254 {
 		return "", bad
 	}
 	local, domain, ok := strings.Cut(s, "@")
@@ -24,6 +32,15 @@ func NormalizeEmail(s string) (string, error) {
 		return "", bad
 	}
 	return s, nil
+}
+
+// EmailKey is the form addresses are compared and stored unique by: a
+// normalised address (NormalizeEmail), case-folded by Unicode's full folding (so
+// JOSÉ and josé, STRASSE and straße are one address) and put back in normal
+// form C. It is computed here, not by the database's locale, so that every
+// replica, every database and the migration that filled the column agree.
+func EmailKey(normalized string) string {
+	return norm.NFC.String(cases.Fold().String(normalized))
 }
 
 // validLocal accepts the dot-atom form of RFC 5322, plus non-ASCII letters

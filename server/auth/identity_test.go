@@ -154,3 +154,26 @@ func TestCheckName(t *testing.T) {
 		})
 	}
 }
+
+func TestEmailKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ a, b string }{
+		{"jos\u00e9@example.com", "jose\u0301@example.com"},
+		{"JOS\u00c9@Example.COM", "jos\u00e9@example.com"},
+		{"stra\u00dfe@example.com", "STRASSE@example.com"},
+		{"\u03a3\u039f\u03a6\u038a\u0391@example.com", "\u03c3\u03bf\u03c6\u03af\u03b1@example.com"},
+	}
+	for _, tt := range tests {
+		a, err1 := NormalizeEmail(tt.a)
+		b, err2 := NormalizeEmail(tt.b)
+		if err1 != nil || err2 != nil || EmailKey(a) != EmailKey(b) {
+			t.Errorf("EmailKey(%q) = %q, EmailKey(%q) = %q (%v, %v); want one key", tt.a, EmailKey(a), tt.b, EmailKey(b), err1, err2)
+		}
+	}
+	if got, _ := NormalizeEmail(" Jose\u0301@Example.com "); got != "Jos\u00e9@Example.com" {
+		t.Errorf("NormalizeEmail keeps case and composes: got %q", got)
+	}
+	if EmailKey("ada@example.com") == EmailKey("ada2@example.com") {
+		t.Error("two addresses share a key")
+	}
+}

@@ -55,7 +55,7 @@ func newUser(t *testing.T, pool *pgxpool.Pool) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
 	if _, err := db.New(pool).CreateUser(context.Background(), db.CreateUserParams{
-		ID: id, Email: id.String() + "@example.com", Name: "N", Role: db.UserRoleUser, PasswordHash: "x",
+		ID: id, Email: id.String() + "@example.com", EmailKey: id.String() + "@example.com", Name: "N", Role: db.UserRoleUser, PasswordHash: "x",
 	}); err != nil {
 		t.Fatal(err)
 	}

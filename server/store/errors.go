@@ -10,8 +10,8 @@ import (
 // (schema/*.sql); a test checks that each one exists.
 type UniqueConstraint string
 
-// UniqueUsersEmailLive is the partial unique index on lower(email) of live users.
-const UniqueUsersEmailLive UniqueConstraint = "users_email_live_key"
+// UniqueUsersEmailLive is the partial unique index on email_key of live users.
+const UniqueUsersEmailLive UniqueConstraint = "users_email_key_live_key"
 
 // UniqueConstraints lists every named constraint above.
 var UniqueConstraints = []UniqueConstraint{UniqueUsersEmailLive}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 )
 
 func createUser(ctx context.Context, q *db.Queries, email string) error {
-	_, err := q.CreateUser(ctx, db.CreateUserParams{ID: uuid.New(), Email: email, Name: "N", Role: db.UserRoleUser, PasswordHash: "x"})
+	_, err := q.CreateUser(ctx, db.CreateUserParams{ID: uuid.New(), Email: email, EmailKey: strings.ToLower(email), Name: "N", Role: db.UserRoleUser, PasswordHash: "x"})
 	return err
 }
 

@@ -24,7 +24,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 
 	"github.com/meridianhq/accounts/schema"
 	"github.com/meridianhq/accounts/server/store"
@@ -201,7 +200,7 @@ func migrateUp(ctx context.Context, u string) error {
 	}
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, schema.FS)
+	p, err := schema.NewProvider(db)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func (us *Service) Create(ctx context.Context, in NewUser) (db.UserProfile, erro
 	if err != nil {
 		return db.UserProfile{}, err
 	}
-	row, err := us.q.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, Name: name, Role: db.UserRole(in.Role), PasswordHash: hash})
+	row, err := us.q.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, EmailKey: auth.EmailKey(email), Name: name, Role: db.UserRole(in.Role), PasswordHash: hash})
 	if store.IsUniqueViolation(err, store.UniqueUsersEmailLive) {
 		return db.UserProfile{}, ErrEmailTaken
 	}

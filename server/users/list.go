@@ -33,7 +33,11 @@ func NormalizeFilterEmail(field, email string) (string, error) {
 // start), in f's order, by keyset: the cost never grows with the depth of the
 // page.
 func (us *Service) List(ctx context.Context, f Filter, after *auth.Cursor, limit int) ([]db.UserProfile, error) {
-	arg := db.ListUsersNewestFirstParams{Deleted: f.Deleted, Email: f.Email, PageSize: int32(limit)}
+	arg := db.ListUsersNewestFirstParams{Deleted: f.Deleted, PageSize: int32(limit)}
+	if f.Email != nil {
+		key := auth.EmailKey(*f.Email)
+		arg.EmailKey = &key
+	}
 	if f.Role != nil {
 		role := db.UserRole(*f.Role)
 		arg.Role = &role
@@ -48,7 +52,7 @@ func (us *Service) List(ctx context.Context, f Filter, after *auth.Cursor, limit
 		return us.q.ListUsersNewestFirst(ctx, arg)
 	}
 	rows, err := us.q.ListUsersByPrefix(ctx, db.ListUsersByPrefixParams{
-		Pattern: likePrefix(*f.Prefix), OldestFirst: f.OldestFirst, Deleted: arg.Deleted, Email: arg.Email,
+		Pattern: likePrefix(*f.Prefix), OldestFirst: f.OldestFirst, Deleted: arg.Deleted, EmailKey: arg.EmailKey,
 		Role: arg.Role, AfterCreatedAt: arg.AfterCreatedAt, AfterID: arg.AfterID, PageSize: arg.PageSize,
 	})
 	out := make([]db.UserProfile, len(rows))

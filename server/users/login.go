@@ -49,7 +49,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	}
 	// Backing off per address, known or not, before the lookup: the answer is
 	// the same for an address with an account and one without.
-	key := "login:" + email
+	key := "login:" + auth.EmailKey(email)
 	failed, err := us.backoff.Check(ctx, key)
 	if err != nil {
 		return sessions.Pair{}, err
@@ -73,7 +73,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 
 // login is Login after the limits: the lookup, the verification, the session.
 func (us *Service) login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
-	cred, err := us.q.GetCredentialsByEmail(ctx, email)
+	cred, err := us.q.GetCredentialsByEmail(ctx, auth.EmailKey(email))
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := us.hasher.Verify(ctx, us.hasher.DummyHash(), password); err != nil {
 			return sessions.Pair{}, fmt.Errorf("dummy verification: %w", err)

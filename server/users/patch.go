@@ -50,7 +50,8 @@ func normalizePatch(p Patch) (db.UpdateUserParams, error) {
 	var fields FieldErrors
 	if p.Email != nil {
 		email := fields.check("email", *p.Email, auth.NormalizeEmail)
-		change.Email = &email
+		key := auth.EmailKey(email)
+		change.Email, change.EmailKey = &email, &key
 	}
 	if p.Name != nil {
 		name := fields.check("name", *p.Name, auth.CheckName)

@@ -205,7 +205,7 @@ func TestFailureFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, "INSERT INTO users (id, email, name, password_hash) VALUES (gen_random_uuid(), 'imported@example.com', 'Imported', $1)", string(h)); err != nil {
+	if _, err := pool.Exec(ctx, "INSERT INTO users (id, email, email_key, name, password_hash) VALUES (gen_random_uuid(), 'imported@example.com', 'imported@example.com', 'Imported', $1)", string(h)); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
