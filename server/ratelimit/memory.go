@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// MemoryMaxKeys bounds the keys an in-memory limiter tracks: about 100 bytes
-// each, 10 MB in all. Past it the least recently used key goes, never all of
-// them (which would let an attacker with many addresses reset everyone).
+// MemoryMaxKeys bounds the keys an in-memory limiter tracks: about 200 bytes
+// each (measured: 100,000 IPv6 /64 keys took 19.9 MB of heap), 20 MB in all.
+// Past it the least recently used key goes, never all of them (which would let
+// an attacker with many addresses reset everyone).
 const MemoryMaxKeys = 100_000
 
 // Memory is a GCRA bucket per key in this process's memory: it holds for one
