@@ -1,11 +1,11 @@
 package server_test
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // dbProxy forwards TCP connections to the test database, and can cut them all,
@@ -18,6 +18,7 @@ type dbProxy struct {
 
 	mu    sync.Mutex
 	down  bool
+	hung  bool
 	conns map[net.Conn]struct{}
 }
 
@@ -74,6 +75,39 @@ func (p *dbProxy) setDown(down bool) {
 	}
 }
 
+// setHung stops forwarding bytes, in both directions, without closing
+// anything (hung) or lets them flow again: a database that freezes.
+func (p *dbProxy) setHung(hung bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hung = hung
+}
+
+func (p *dbProxy) isHung() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hung
+}
+
+// pipe copies src to dst, holding each chunk while the proxy is hung.
+func (p *dbProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for n > 0 && p.isHung() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 func (p *dbProxy) accept() {
 	for {
 		c, err := p.ln.Accept()
@@ -99,7 +133,7 @@ func (p *dbProxy) forward(c net.Conn) {
 	}
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { io.Copy(up, c); up.Close() }()
-	io.Copy(c, up)
+	go func() { p.pipe(up, c); up.Close() }()
+	p.pipe(c, up)
 	c.Close()
 }

@@ -1,37 +1,50 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/ratelimit"
+	"github.com/meridianhq/accounts/server/store"
 )
 
-// overloadRetry is the Retry-After of a shed request: about how long a full
-// hashing queue takes to drain.
-const overloadRetry = time.Second
+// The Retry-After of refusals: about how long a full hashing queue takes to
+// drain, and how often the database is pinged while it is down.
+const (
+	overloadRetry = time.Second
+	outageRetry   = 2 * time.Second
+)
 
-// refusals answers, for every operation, what a domain call refused before
-// doing anything, in one place rather than in each handler: password work
-// refused for lack of CPU slots (auth.ErrOverloaded) is 503 OVERLOADED, an
-// attempt an account's backoff refused (*ratelimit.Refused) 429 RATE_LIMITED,
-// both with Retry-After.
-func refusals(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
-	return func(c echo.Context, req any) (any, error) {
-		res, err := f(c, req)
+// answerRefusals is the outermost per-operation middleware. It answers what
+// the rest of the chain (the attempt limit, the validator, the handler and its
+// domain calls) could not do for reasons of the moment, in one place rather
+// than in each handler, all with Retry-After: password work refused for lack of
+// CPU slots (auth.ErrOverloaded) is 503 OVERLOADED, an attempt an account's
+// backoff refused (*ratelimit.Refused) 429 RATE_LIMITED, and a database that
+// is down or did not answer in time 503 DATABASE_UNAVAILABLE, which Health
+// logs once per outage instead of once per request.
+func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil {
+			return nil
+		}
 		var refused *ratelimit.Refused
 		switch {
 		case errors.Is(err, auth.ErrOverloaded):
-			return nil, httpx.Overloaded(c, overloadRetry)
+			return httpx.Overloaded(c, overloadRetry)
 		case errors.As(err, &refused):
 			setRateLimitHeaders(c, refused.Decision)
-			return nil, refuse(c, refused.Decision)
+			return refuse(c, refused.Decision)
+		case store.IsUnavailable(err) && c.Request().Context().Err() != context.Canceled:
+			s.Health.Observe(err)
+			return httpx.DatabaseUnavailable(c, outageRetry)
 		}
-		return res, err
+		return err
 	}
 }

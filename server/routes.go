@@ -64,7 +64,7 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 		return nil, err
 	}
 	e := httpx.NewEcho(s.Logger, s.HTTP)
-	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{refusals}), api.RegisterHandlersOptions{
+	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, nil), api.RegisterHandlersOptions{
 		OperationMiddlewares: perOp,
 	})
 	e.GET("/docs/assets/*", docsAssets(), httpx.PageHeaders)
@@ -72,7 +72,8 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 }
 
 // operationMiddlewares returns, for every operationId, the chain its route
-// runs: the operation tag for the access log; the attempts limit when the spec
+// runs: the operation tag for the access log; the answers to refusals and
+// outages (answerRefusals); the attempts limit when the spec
 // asks for one (before the validator, so a refused attempt costs no body read);
 // the request validator of that operation; and the page headers of HTML pages.
 func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.MiddlewareFunc, error) {
@@ -87,7 +88,7 @@ func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.Middle
 		if err != nil {
 			return nil, err
 		}
-		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID)}
+		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID), s.answerRefusals}
 		if b.rateLimit != "" && s.Limiter != nil {
 			chain = append(chain, s.limitAttempts(b.rateLimit))
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/store"
 	"github.com/meridianhq/accounts/server/users"
 )
 
@@ -49,6 +50,9 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// Cursors seals the pagination cursors of listings. Required.
 	Cursors auth.CursorCodec
+	// Health is what the replica believes of the database; outages observed by
+	// requests are recorded there. Required.
+	Health *store.Health
 }
 
 // Server implements api.StrictServerInterface.
@@ -73,6 +77,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("server: Deps.Tokens, Users and Sessions are required")
 	case !d.Cursors.Ready():
 		return nil, errors.New("server: Deps.Cursors is required")
+	case d.Health == nil:
+		return nil, errors.New("server: Deps.Health is required")
 	}
 	s := &Server{Deps: d}
 	var err error

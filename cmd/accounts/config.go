@@ -169,6 +169,9 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 		}
 	}
 	c.Unknown = unknownSettings(all, env)
+	// No request waits on the database longer than a connection and a
+	// statement may take, and a margin.
+	c.Service.HTTP.RequestDeadline = c.DB.ConnectTimeout + c.DB.StatementTimeout + time.Second
 	return c, c.check()
 }
 

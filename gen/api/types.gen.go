@@ -49,6 +49,7 @@ func (e LogoutRequestScope) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	CodeDatabaseUnavailable  ProblemCode = "DATABASE_UNAVAILABLE"
 	CodeEmailTaken           ProblemCode = "EMAIL_TAKEN"
 	CodeForbidden            ProblemCode = "FORBIDDEN"
 	CodeInternal             ProblemCode = "INTERNAL"
@@ -77,6 +78,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case CodeDatabaseUnavailable:
+		return true
 	case CodeEmailTaken:
 		return true
 	case CodeForbidden:
@@ -528,10 +531,6 @@ type NotFound = Problem
 // are for humans and may change.
 type NotReady = Problem
 
-// Overloaded An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
-// are for humans and may change.
-type Overloaded = Problem
-
 // PreconditionFailed An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type PreconditionFailed = Problem
@@ -543,6 +542,10 @@ type TooManyRequests = Problem
 // Unauthenticated An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type Unauthenticated = Problem
+
+// Unavailable An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type Unavailable = Problem
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {

@@ -42,6 +42,7 @@ var codeTable = []CodeInfo{
 	{api.CodeInternal, http.StatusInternalServerError, "Internal server error"},
 	{api.CodeNotReady, http.StatusServiceUnavailable, "Not ready"},
 	{api.CodeOverloaded, http.StatusServiceUnavailable, "Overloaded"},
+	{api.CodeDatabaseUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
 }
 
 // codeIndex finds a code's row.

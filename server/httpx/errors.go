@@ -96,8 +96,11 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 		// names Go types.
 		return Problem(ctx, api.CodeValidationFailed, "The request could not be read.")
 	}
-	if errors.Is(he, errOverloaded) {
-		return Problem(ctx, api.CodeOverloaded, "Too many password checks at once; retry in "+c.Response().Header().Get(echo.HeaderRetryAfter)+" second.")
+	switch retry := c.Response().Header().Get(echo.HeaderRetryAfter); {
+	case errors.Is(he, errOverloaded):
+		return Problem(ctx, api.CodeOverloaded, "Too many password checks at once; retry in "+retry+" second(s).")
+	case errors.Is(he, errDatabaseUnavailable):
+		return Problem(ctx, api.CodeDatabaseUnavailable, "The database is unavailable; nothing was changed. Retry in "+retry+" second(s).")
 	}
 	if he.Code >= 500 {
 		eh.log.LogAttrs(ctx, slog.LevelError, "request failed",

@@ -8,6 +8,7 @@ package httpx
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -22,6 +23,10 @@ type Options struct {
 	// CORSOrigins are the exact origins (https://app.example.com) whose browser
 	// pages may call the API. Empty: no cross-origin access.
 	CORSOrigins []string
+	// RequestDeadline bounds how long a request may wait, for the database
+	// above all: past it, its queries are cancelled (and their connections
+	// discarded), and it is answered as an outage. 0: no bound.
+	RequestDeadline time.Duration
 }
 
 // NewEcho returns an Echo instance with the global middleware, in order: the
@@ -32,7 +37,7 @@ func NewEcho(log *slog.Logger, o Options) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(log, o.BodyLimit)
 	e.IPExtractor = IPExtractor(o.TrustedProxies)
-	e.Use(RequestContext(log), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
+	e.Use(RequestContext(log, o.RequestDeadline), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
 	if len(o.CORSOrigins) > 0 {
 		e.Use(CORS(o.CORSOrigins))
 	}

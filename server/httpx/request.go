@@ -60,10 +60,10 @@ func newRequestID() string {
 }
 
 // RequestContext is the outermost middleware. It settles the request id, sets it
-// on the response, and writes one access-log line when the request is done. A
-// returned error is handed to the error handler here, so the line carries the
-// final status.
-func RequestContext(log *slog.Logger) echo.MiddlewareFunc {
+// on the response, bounds the request by deadline (0: none), and writes one
+// access-log line when the request is done. A returned error is handed to the
+// error handler here, so the line carries the final status.
+func RequestContext(log *slog.Logger, deadline time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -72,7 +72,13 @@ func RequestContext(log *slog.Logger) echo.MiddlewareFunc {
 			if !validRequestID(ri.ID) {
 				ri.ID = newRequestID()
 			}
-			c.SetRequest(req.WithContext(context.WithValue(req.Context(), requestInfoKey{}, ri)))
+			ctx := context.WithValue(req.Context(), requestInfoKey{}, ri)
+			if deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, deadline)
+				defer cancel()
+			}
+			c.SetRequest(req.WithContext(ctx))
 			c.Response().Header().Set(HeaderRequestID, ri.ID)
 			if err := next(c); err != nil {
 				c.Error(err)

@@ -44,7 +44,7 @@ const (
 // shedding set their own).
 func Config() wiring.Config {
 	return wiring.Config{
-		HTTP: httpx.Options{BodyLimit: 64 << 10},
+		HTTP: httpx.Options{BodyLimit: 64 << 10, RequestDeadline: 30 * time.Second},
 		Tokens: auth.TokenOptions{
 			Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Leeway: 30 * time.Second, CacheSize: 1000,
 		},

@@ -20,6 +20,7 @@ import (
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/store"
 	"github.com/meridianhq/accounts/server/users"
 )
 
@@ -64,6 +65,8 @@ type Service struct {
 	Users    *users.Service
 	pruner   ratelimit.Pruner
 	log      *slog.Logger
+	health   *store.Health
+	pool     *pgxpool.Pool
 }
 
 // New builds the service. Its sessions' revoked set is not started: call Start
@@ -100,15 +103,16 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	health := store.NewHealth(env.Logger)
 	srv, err := server.New(server.Deps{
 		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
-		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors,
+		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pruner := ratelimit.Pruner{Shared: shared, Backoff: backoff, Log: env.Logger}
-	return &Service{Server: srv, Sessions: sess, Users: us, pruner: pruner, log: env.Logger}, nil
+	return &Service{Server: srv, Sessions: sess, Users: us, pruner: pruner, log: env.Logger, health: health, pool: env.Pool}, nil
 }
 
 // Start loads the revoked set and keeps it current until ctx ends. Every
@@ -120,6 +124,7 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	if err := s.Sessions.Start(ctx); err != nil {
 		return err
 	}
+	go s.health.Watch(ctx, s.pool, time.Second, time.Second)
 	if pruneEvery > 0 {
 		go s.Sessions.PruneEvery(ctx, pruneEvery)
 		go s.pruner.Run(ctx, pruneEvery)

@@ -636,7 +636,7 @@ export interface components {
          *     the SDKs take their code constants from it.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "INTERNAL";
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -882,11 +882,13 @@ export interface components {
             };
         };
         /**
-         * @description The service is busy hashing passwords (`OVERLOADED`): more requests wait
-         *     for a hashing slot than it takes in time. Nothing was done; retry after
+         * @description The request was refused, before any change, by an outage of the moment:
+         *     `OVERLOADED` (more requests wait for a password-hashing slot than it takes
+         *     in time) or `DATABASE_UNAVAILABLE` (the database is down, refuses
+         *     connections, or did not answer within the configured limits). Retry after
          *     the given number of seconds.
          */
-        Overloaded: {
+        Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
@@ -894,11 +896,11 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "urn:problem-type:accounts:overloaded",
-                 *       "title": "Overloaded",
+                 *       "type": "urn:problem-type:accounts:database-unavailable",
+                 *       "title": "Database unavailable",
                  *       "status": 503,
-                 *       "detail": "Too many password checks at once; retry in 1 second.",
-                 *       "code": "OVERLOADED",
+                 *       "detail": "The database is unavailable; nothing was changed. Retry in 2 second(s).",
+                 *       "code": "DATABASE_UNAVAILABLE",
                  *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
                  *     }
                  */
@@ -1119,7 +1121,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["Overloaded"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1154,7 +1156,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["InvalidCredentials"];
             429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["Overloaded"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1187,6 +1189,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["InvalidRefreshToken"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1217,6 +1220,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1239,6 +1243,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1264,6 +1269,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1286,6 +1292,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1326,6 +1333,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1364,7 +1372,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
-            503: components["responses"]["Overloaded"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1393,6 +1401,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1419,6 +1428,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1468,6 +1478,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1504,7 +1515,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["Overloaded"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1534,6 +1545,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1551,4 +1563,4 @@ export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schema
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "INTERNAL"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "INTERNAL"];
