@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,27 +26,36 @@ func refusedWithin(t *testing.T, e *servertest.Env, token string, deadline time.
 	return time.Since(start), false
 }
 
+// TestRevocationReachesOtherReplica revokes a session through replica A and
+// waits for B to refuse its token: within a second whether B's listener works,
+// was killed, or stays connected but silent (its proxy stops forwarding: only
+// the missing heartbeats tell).
 func TestRevocationReachesOtherReplica(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name       string
-		killListen bool
+		name   string
+		listen func(t *testing.T, a *servertest.Env, proxy *dbProxy)
 	}{
-		{"Notify", false},
-		{"PollWhileListenIsDown", true},
+		{"Notify", nil},
+		{"ListenerKilled", func(t *testing.T, a *servertest.Env, _ *dbProxy) {
+			mustExec(t, a, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+		}},
+		{"ListenerSilenced", func(_ *testing.T, _ *servertest.Env, proxy *dbProxy) { proxy.setHung(true) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			pool, dbURL := testdb.NewPool(t)
+			proxy := newDBProxy(t, dbURL)
+			listenB := func(o *servertest.Options) { o.ListenURL = proxy.URL(t, dbURL) }
 			a := servertest.New(t, servertest.OnDatabase(pool, dbURL))
-			b := servertest.New(t, servertest.OnDatabase(pool, dbURL))
+			b := servertest.New(t, servertest.OnDatabase(pool, dbURL), listenB)
 			u := a.NewUser(t)
 			if b.Me(t, u.Tokens.AccessToken) != 200 {
 				t.Fatal("replica B refuses a fresh token")
 			}
-			if tc.killListen {
-				mustExec(t, a, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+			if tc.listen != nil {
+				tc.listen(t, a, proxy)
 			}
 			res, err := a.Client.LogoutWithResponse(context.Background(), client.LogoutRequest{}, servertest.Bearer(u.Tokens.AccessToken))
 			if err != nil || res.StatusCode() != 204 {
@@ -57,7 +67,22 @@ func TestRevocationReachesOtherReplica(t *testing.T) {
 			if took, ok := refusedWithin(t, b, u.Tokens.AccessToken, time.Second); !ok {
 				t.Fatalf("replica B still accepts the token %s after the logout", took)
 			}
+			if tc.listen != nil {
+				// B finds out that its listener is gone (by the error, or by the
+				// missing heartbeats), says so, and polls often until it is back.
+				waitForLog(t, b, "revocation listener down", 10*time.Second)
+			}
 		})
+	}
+}
+
+// waitForLog waits until e has logged msg.
+func waitForLog(t *testing.T, e *servertest.Env, msg string, within time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !strings.Contains(e.Logs.String(), msg); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log after %s:\n%s", msg, within, e.Logs.String())
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DATABASE_URL="$dburl" ACCOUNTS_DEV_MODE="${ACCOUNTS_DEV_MODE:-true}" \
+DATABASE_URL="$dburl" ACCOUNTS_DEV_MODE="${ACCOUNTS_DEV_MODE:-true}" ACCOUNTS_SHUTDOWN_DELAY="${ACCOUNTS_SHUTDOWN_DELAY:-0s}" \
 	"$root/bin/accounts" serve -addr 127.0.0.1:0 -migrate >"$log" 2>&1 &
 pid=$!
 

@@ -21,6 +21,7 @@ import (
 // service's own sections are the option types of the packages they configure.
 type config struct {
 	DatabaseURL    string
+	ListenURL      string
 	Addr           string
 	LogLevel       slog.Level
 	MigrateOnStart bool
@@ -77,7 +78,7 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, parseBool), nil},
 		{"ACCOUNTS_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is trusted; empty: the client IP is the direct peer", bind(&svc.HTTP.TrustedProxies, parsePrefixes), nil},
 		{"ACCOUNTS_CORS_ORIGINS", "cors-origins", "", "comma-separated origins (https://app.example.com) whose browser pages may call the API; empty: none", bind(&svc.HTTP.CORSOrigins, parseOrigins), nil},
-		{"ACCOUNTS_SHUTDOWN_DELAY", "shutdown-delay", "0s", "after SIGTERM, keep serving this long with /readyz at 503, so load balancers notice", durationVar(&c.Shutdown.Delay, 0, 5*time.Minute), nil},
+		{"ACCOUNTS_SHUTDOWN_DELAY", "shutdown-delay", "5s", "after SIGTERM, keep serving this long with /readyz at 503, so that load balancers notice: at least their health-check interval times the failures they wait for (0s in Kubernetes, where preStop waits instead)", durationVar(&c.Shutdown.Delay, 0, 5*time.Minute), nil},
 		{"ACCOUNTS_SHUTDOWN_DRAIN", "shutdown-drain", "10s", "then wait this long for in-flight requests before closing them", durationVar(&c.Shutdown.Drain, 0, 10*time.Minute), nil},
 		{"ACCOUNTS_HTTP_READ_HEADER_TIMEOUT", "http-read-header-timeout", "5s", "time to read request headers", durationVar(&c.HTTPServer.ReadHeaderTimeout, time.Millisecond, time.Hour), nil},
 		{"ACCOUNTS_HTTP_READ_TIMEOUT", "http-read-timeout", "15s", "time to read a whole request, body included", durationVar(&c.HTTPServer.ReadTimeout, time.Millisecond, time.Hour), nil},
@@ -90,7 +91,9 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_DB_MAX_CONN_IDLE_TIME", "db-max-conn-idle-time", "5m", "an idle database connection is closed after this long", durationVar(&c.DB.MaxConnIdleTime, time.Second, 24*time.Hour), nil},
 		{"ACCOUNTS_DB_HEALTH_CHECK_PERIOD", "db-health-check-period", "1m", "how often idle database connections are checked", durationVar(&c.DB.HealthCheckPeriod, time.Second, time.Hour), nil},
 		{"ACCOUNTS_DB_CONNECT_TIMEOUT", "db-connect-timeout", "5s", "time to open a database connection", durationVar(&c.DB.ConnectTimeout, 100*time.Millisecond, time.Minute), nil},
-		{"ACCOUNTS_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "5s", "server-side limit on any one statement", durationVar(&c.DB.StatementTimeout, 100*time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "5s", "server-side limit on any one statement, SET on each new connection (behind a transaction pooler, also set it on the role: ALTER ROLE … SET statement_timeout)", durationVar(&c.DB.StatementTimeout, 100*time.Millisecond, time.Hour), nil},
+		{"ACCOUNTS_DB_QUERY_EXEC_MODE", "db-query-exec-mode", "cache_statement", "how queries are sent: cache_statement (prepared statements: direct connections and session poolers), exec or simple_protocol (behind a transaction pooler without prepared statements, such as PgBouncer before 1.21)", bind(&c.DB.ExecMode, parseExecMode), nil},
+		{"ACCOUNTS_LISTEN_DATABASE_URL", "listen-database-url", "", "a direct (unpooled) PostgreSQL URL for the revocation listener, when DATABASE_URL is a transaction pooler (LISTEN cannot work through one); empty: DATABASE_URL", bind(&c.ListenURL, parseDatabaseURL), maskURL},
 		{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM of Ed25519 keys, as a file path or inline: the first private key signs, all verify (see `accounts keys generate`)", bind(&c.SigningKeys, parseString), maskKeys},
 		{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)", bind(&c.DevMode, parseBool), nil},
 		{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens", bind(&svc.Tokens.Issuer, parseNonEmpty), nil},

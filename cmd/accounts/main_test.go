@@ -211,7 +211,7 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	t.Parallel()
 	vars := map[string]string{
 		"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0", "ACCOUNTS_DEV_MODE": "true",
-		"ACCOUNTS_MIGRATE_ON_START": "true", "ACCOUNTS_SHUTDOWN_DRAIN": "2s",
+		"ACCOUNTS_MIGRATE_ON_START": "true", "ACCOUNTS_SHUTDOWN_DELAY": "0s", "ACCOUNTS_SHUTDOWN_DRAIN": "2s",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -76,9 +77,12 @@ func newMigrator(cfg config) (*migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := pc.ConnConfig.Copy()
-	cc.RuntimeParams["statement_timeout"] = "0"
-	db := stdlib.OpenDB(*cc)
+	// No statement timeout (a role's included): a migration may run long. SET,
+	// not a startup parameter, which a pooler refuses.
+	db := stdlib.OpenDB(*pc.ConnConfig.Copy(), stdlib.OptionAfterConnect(func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "SET statement_timeout = 0", pgx.QueryExecModeSimpleProtocol)
+		return err
+	}))
 	db.SetMaxOpenConns(2)
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {

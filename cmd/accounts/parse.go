@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/jackc/pgx/v5"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meridianhq/accounts/server/store"
 )
 
 // bind returns parse applied to dst: a setting's parser bound to its field.
@@ -176,4 +180,13 @@ func maskKeys(v string) string {
 func inlineKeys(v string) bool {
 	v = strings.TrimSpace(v)
 	return strings.HasPrefix(v, "{") || strings.HasPrefix(v, "-----BEGIN")
+}
+
+func parseExecMode(dst *pgx.QueryExecMode, v string) error {
+	m, ok := store.ExecModes[v]
+	if !ok {
+		return errors.New("must be cache_statement, cache_describe, describe_exec, exec or simple_protocol")
+	}
+	*dst = m
+	return nil
 }

@@ -211,3 +211,22 @@ func TestStaticBinaryNeedsNoFiles(t *testing.T) {
 	}
 
 }
+
+// TestDrainOverrunExitsNonZero: when the drain period ends with a request still
+// in flight, the process says so and exits non-zero: the shutdown cut a
+// request, and an orchestrator should know.
+func TestDrainOverrunExitsNonZero(t *testing.T) {
+	t.Parallel()
+	env := []string{"DATABASE_URL=" + testdb.Empty(t), "ACCOUNTS_SHUTDOWN_DELAY=0s", "ACCOUNTS_SHUTDOWN_DRAIN=500ms"}
+	p := startBinary(t, t.TempDir(), env, nil, devArgs()...)
+	slowRegister(t, p.addr) // never finished
+	time.Sleep(100 * time.Millisecond) // let the server read the headers
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	st := p.wait(t, 20*time.Second)
+	if st.ExitCode() == 0 {
+		t.Fatal("exit status 0 after the drain period cut a request")
+	}
+	p.logs.waitFor(t, "drain period over; closing the remaining connections", "msg")
+}

@@ -47,7 +47,11 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err := m.ensureCurrent(ctx, cfg.MigrateOnStart, log); err != nil {
 		return err
 	}
-	svc, err := wiring.New(cfg.Service, wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check})
+	listen, err := listenConfig(cfg, log)
+	if err != nil {
+		return err
+	}
+	svc, err := wiring.New(cfg.Service, wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check, Listen: listen})
 	if err != nil {
 		return err
 	}
@@ -87,19 +91,25 @@ func newHTTPServer(h http.Handler, o httpServerOptions, log *slog.Logger) *http.
 	}
 }
 
-// shutdown drains the server after the first signal.
+// shutdown drains the server after the first signal. It fails when the drain
+// period ended with requests still in flight: they were cut.
 func shutdown(hs *http.Server, srv *server.Server, served <-chan error, o shutdownOptions, log *slog.Logger) error {
 	log.Info("shutting down", slog.String("delay", o.Delay.String()), slog.String("drain", o.Drain.String()))
 	srv.Drain()
 	time.Sleep(o.Delay)
 	ctx, cancel := context.WithTimeout(context.Background(), o.Drain)
 	defer cancel()
+	var cut error
 	if err := hs.Shutdown(ctx); err != nil {
 		log.Warn("drain period over; closing the remaining connections", slog.Any("error", err))
 		_ = hs.Close()
+		cut = fmt.Errorf("shutting down: requests were still in flight after the drain period of %s", o.Drain)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
+	}
+	if cut != nil {
+		return cut
 	}
 	log.Info("stopped")
 	return nil

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/cmd/accounts/wiring"
@@ -72,6 +73,8 @@ type Options struct {
 	Hasher users.Hasher
 	// Logger receives the service's log; nil: JSON lines into Env.Logs.
 	Logger *slog.Logger
+	// ListenURL is the revocation listener's database; empty: the pool's.
+	ListenURL string
 }
 
 // Env is one test's service.
@@ -140,7 +143,15 @@ func Start(ctx context.Context, o Options, wrap func(http.Handler) http.Handler)
 	if check == nil {
 		check = func(context.Context) error { return nil }
 	}
-	svc, err := wiring.New(o.Config, wiring.Env{Logger: o.Logger, Pool: o.Pool, Keys: keys, SchemaCheck: check, Hasher: o.Hasher})
+	env := wiring.Env{Logger: o.Logger, Pool: o.Pool, Keys: keys, SchemaCheck: check, Hasher: o.Hasher}
+	if o.ListenURL != "" {
+		lc, err := pgx.ParseConfig(o.ListenURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("servertest: ListenURL: %w", err)
+		}
+		env.Listen = lc
+	}
+	svc, err := wiring.New(o.Config, env)
 	if err != nil {
 		return nil, nil, fmt.Errorf("servertest: %w", err)
 	}

@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,25 +17,32 @@ import (
 const revocationChannel = "accounts_session_revoked"
 
 const (
-	// pollDown is how often revocations are polled while LISTEN is broken.
-	pollDown = 500 * time.Millisecond
-	// pollUp is the safety-net poll while LISTEN works.
-	pollUp = 10 * time.Second
+	// pollDown is how often revocations are polled while LISTEN is down.
+	pollDown = 250 * time.Millisecond
+	// pollUp is the safety net while LISTEN works, short enough that a
+	// listener that dies silently (found out only when its heartbeat is late)
+	// still leaves every revocation seen within a second.
+	pollUp = 750 * time.Millisecond
+	// pollTimeout bounds one poll, so that a hung database cannot stop it.
+	pollTimeout = 5 * time.Second
 	// pollOverlap re-reads a margin before the last poll, for clock skew between
 	// this process and the database, and for transactions that commit late.
 	pollOverlap = time.Minute
 )
 
 // revokedSet is this replica's set of sessions revoked within the last access
-// token validity window. The bearer authenticator consults it, so revocation takes
-// effect at once without a database query per request. It is fed by the
-// sessions_revoked_notify trigger through LISTEN/NOTIFY, and by a poll: a short
-// one while the LISTEN connection is down, a slow one as a safety net.
+// token validity window. The bearer authenticator consults it, so revocation
+// takes effect at once without a database query per request. It is fed by the
+// sessions_revoked_notify trigger through LISTEN/NOTIFY (listener.go), within
+// milliseconds while the listener is alive, and by a poll, every 250 ms while
+// it is not and every 750 ms as a safety net while it is.
 type revokedSet struct {
 	pool   *pgxpool.Pool
 	q      *db.Queries
+	listen *pgx.ConnConfig // the listener's own connection; unpooled
 	window time.Duration
 	log    *slog.Logger
+	wake   chan struct{} // a poll now: the listener went down
 
 	mu       sync.RWMutex
 	revoked  map[uuid.UUID]time.Time // session id → when it may be forgotten
@@ -45,9 +51,15 @@ type revokedSet struct {
 }
 
 // newRevokedSet returns an empty set. window is how long a revoked session must
-// be remembered: as long as its access tokens verify.
-func newRevokedSet(pool *pgxpool.Pool, window time.Duration, log *slog.Logger) *revokedSet {
-	return &revokedSet{pool: pool, q: db.New(pool), window: window, log: log, revoked: map[uuid.UUID]time.Time{}}
+// be remembered: as long as its access tokens verify. listen is the listener's
+// connection (nil: one like the pool's); behind a transaction pooler it must be
+// a direct one, as LISTEN outlives a transaction.
+func newRevokedSet(pool *pgxpool.Pool, listen *pgx.ConnConfig, window time.Duration, log *slog.Logger) *revokedSet {
+	if listen == nil {
+		listen = pool.Config().ConnConfig
+	}
+	return &revokedSet{pool: pool, q: db.New(pool), listen: listen, window: window, log: log,
+		wake: make(chan struct{}, 1), revoked: map[uuid.UUID]time.Time{}}
 }
 
 // has reports whether the session was revoked.
@@ -68,89 +80,40 @@ func (r *revokedSet) add(sessions ...uuid.UUID) {
 	r.mu.Unlock()
 }
 
-// start subscribes to revocations, loads those of the last window, and keeps the
-// set current in the background until ctx ends.
-func (r *revokedSet) start(ctx context.Context) error {
-	conn, err := r.listen(ctx)
-	if err != nil {
-		return fmt.Errorf("listening for revocations: %w", err)
-	}
-	if err := r.poll(ctx, time.Now().Add(-r.window-pollOverlap)); err != nil {
-		conn.Close(context.Background())
-		return fmt.Errorf("loading revocations: %w", err)
-	}
-	go r.receive(ctx, conn)
-	go r.pollLoop(ctx)
-	return nil
-}
-
-// listen opens a dedicated connection that LISTENs on the revocation channel.
-func (r *revokedSet) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return nil, err
-	}
-	if _, err := conn.Exec(ctx, "LISTEN "+revocationChannel); err != nil {
-		conn.Close(context.Background())
-		return nil, err
-	}
-	r.setListenUp(true)
-	return conn, nil
-}
-
-// receive adds every notified session, and reconnects when the connection breaks.
-func (r *revokedSet) receive(ctx context.Context, conn *pgx.Conn) {
-	defer func() {
-		if conn != nil {
-			conn.Close(context.Background())
-		}
-	}()
-	for ctx.Err() == nil {
-		if conn == nil {
-			var err error
-			if conn, err = r.listen(ctx); err != nil {
-				sleep(ctx, 2*time.Second)
-				continue
-			}
-			// Catch up on what was missed while down.
-			_ = r.poll(ctx, r.lastPoll().Add(-pollOverlap))
-		}
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Warn("revocation listener lost its connection; polling until it is back", slog.Any("error", err))
-			}
-			r.setListenUp(false)
-			conn.Close(context.Background())
-			conn = nil
-			continue
-		}
-		if id, err := uuid.Parse(n.Payload); err == nil {
-			r.add(id)
-		}
-	}
-}
-
-// pollLoop polls often while LISTEN is down and seldom while it works, and
-// forgets revocations older than the window.
+// pollLoop polls often while LISTEN is down and less often while it works (at
+// once when it goes down), and forgets revocations older than the window.
 func (r *revokedSet) pollLoop(ctx context.Context) {
+	failing := false
 	for {
 		every := pollUp
 		if !r.isListenUp() {
 			every = pollDown
 		}
-		if !sleep(ctx, every) {
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return
+		case <-t.C:
+		case <-r.wake:
+			t.Stop()
 		}
-		if err := r.poll(ctx, r.lastPoll().Add(-pollOverlap)); err != nil && ctx.Err() == nil {
-			r.log.Warn("polling revocations failed", slog.Any("error", err))
+		err := r.poll(ctx, r.lastPoll().Add(-pollOverlap))
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			r.log.Warn("polling revocations failed; retrying", slog.Any("error", err))
+		case err == nil && failing:
+			r.log.Info("polling revocations works again")
 		}
+		failing = err != nil
 		r.prune()
 	}
 }
 
 // poll adds the sessions revoked since since.
 func (r *revokedSet) poll(ctx context.Context, since time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
 	started := time.Now()
 	rows, err := r.q.ListRevokedSessionsSince(ctx, since)
 	if err != nil {
@@ -184,10 +147,23 @@ func (r *revokedSet) lastPoll() time.Time {
 	return r.polled
 }
 
-func (r *revokedSet) setListenUp(up bool) {
+// setListenUp records the listener's state, logs a change, and on a loss
+// wakes the poll loop at once rather than after its current sleep.
+func (r *revokedSet) setListenUp(up bool, why string) {
 	r.mu.Lock()
+	changed := r.listenUp != up
 	r.listenUp = up
 	r.mu.Unlock()
+	switch {
+	case changed && up:
+		r.log.Info("revocation listener up")
+	case changed:
+		r.log.Warn("revocation listener down; polling every "+pollDown.String()+" until it is back", slog.String("why", why))
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (r *revokedSet) isListenUp() bool {

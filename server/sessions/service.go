@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/db"
@@ -26,6 +27,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Rand is the source of refresh tokens. Nil: crypto/rand.
 	Rand io.Reader
+	// Listen is the connection the revocation listener opens. Nil: one like
+	// the pool's. Behind a transaction pooler it must be a direct one.
+	Listen *pgx.ConnConfig
 }
 
 // Service starts, rotates, lists and ends sessions.
@@ -52,7 +56,7 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{
 		pool: o.Pool, q: db.New(o.Pool), tokens: o.Tokens, policy: o.Policy, log: o.Logger, rand: o.Rand,
-		revoked: newRevokedSet(o.Pool, o.Tokens.ValidFor(), o.Logger),
+		revoked: newRevokedSet(o.Pool, o.Listen, o.Tokens.ValidFor(), o.Logger),
 	}, nil
 }
 

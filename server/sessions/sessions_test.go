@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/db"
@@ -286,7 +287,7 @@ func TestPruneEvery(t *testing.T) {
 // TestRevokedSetForgets drops entries once their tokens can no longer verify.
 func TestRevokedSetForgets(t *testing.T) {
 	t.Parallel()
-	r := newRevokedSet(nil, time.Minute, nil)
+	r := newRevokedSet(nil, &pgx.ConnConfig{}, time.Minute, nil)
 	old, recent := uuid.New(), uuid.New()
 	r.add(old, recent)
 	r.revoked[old] = time.Now().Add(-time.Second)

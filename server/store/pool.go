@@ -21,10 +21,26 @@ type PoolOptions struct {
 	MaxConnIdleTime   time.Duration
 	HealthCheckPeriod time.Duration
 	ConnectTimeout    time.Duration
-	// StatementTimeout is the server-side limit on any one statement. It is the
-	// real limit: a cancelled client context costs the connection, a statement
-	// timeout does not.
+	// StatementTimeout is the server-side limit on any one statement: a
+	// cancelled client context costs the connection, a statement timeout does
+	// not. It is SET when a connection opens (a pooler refuses it as a startup
+	// parameter); behind a transaction pooler set it on the role as well.
 	StatementTimeout time.Duration
+	// ExecMode is how pgx sends queries: pgx.QueryExecModeCacheStatement (the
+	// default, prepared statements) needs a direct connection or a session
+	// pooler; behind a transaction pooler without prepared-statement support
+	// (PgBouncer before 1.21) use pgx.QueryExecModeExec. 0: the URL's
+	// default_query_exec_mode, else pgx's default.
+	ExecMode pgx.QueryExecMode
+}
+
+// ExecModes are the names of the pgx query execution modes.
+var ExecModes = map[string]pgx.QueryExecMode{
+	"cache_statement": pgx.QueryExecModeCacheStatement,
+	"cache_describe":  pgx.QueryExecModeCacheDescribe,
+	"describe_exec":   pgx.QueryExecModeDescribeExec,
+	"exec":            pgx.QueryExecModeExec,
+	"simple_protocol": pgx.QueryExecModeSimpleProtocol,
 }
 
 // ErrBadURL is a database URL pgx cannot parse. Its own error is dropped: pgx's
@@ -44,10 +60,34 @@ func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 	pc.MaxConnIdleTime = o.MaxConnIdleTime
 	pc.HealthCheckPeriod = o.HealthCheckPeriod
 	pc.ConnConfig.ConnectTimeout = o.ConnectTimeout
-	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	if o.ExecMode != 0 { // 0: what the URL's default_query_exec_mode says, else pgx's default
+		pc.ConnConfig.DefaultQueryExecMode = o.ExecMode
+	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "accounts"
 	Configure(pc)
+	if o.StatementTimeout > 0 {
+		set := "SET statement_timeout = " + strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+		after := pc.AfterConnect
+		pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+			if _, err := conn.Exec(ctx, set, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return err
+			}
+			return after(ctx, conn)
+		}
+	}
 	return pc, nil
+}
+
+// ListenConfig is the configuration of the revocation listener's connection
+// to url: unpooled, with o's connect timeout, no statement timeout.
+func ListenConfig(url string, o PoolOptions) (*pgx.ConnConfig, error) {
+	cc, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, ErrBadURL
+	}
+	cc.ConnectTimeout = o.ConnectTimeout
+	cc.RuntimeParams["application_name"] = "accounts-listener"
+	return cc, nil
 }
 
 // Open opens a pool on url and checks, within the connect timeout, that the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/store"
@@ -108,14 +109,15 @@ func TestUniqueConstraintsExist(t *testing.T) {
 func TestPoolConfig(t *testing.T) {
 	t.Parallel()
 	o := store.PoolOptions{MaxConns: 7, MinConns: 2, MaxConnLifetime: time.Hour, MaxConnIdleTime: time.Minute,
-		HealthCheckPeriod: 30 * time.Second, ConnectTimeout: 3 * time.Second, StatementTimeout: 1500 * time.Millisecond}
+		HealthCheckPeriod: 30 * time.Second, ConnectTimeout: 3 * time.Second, StatementTimeout: 1500 * time.Millisecond,
+		ExecMode: pgx.QueryExecModeExec}
 	pc, err := store.PoolConfig("postgres://u:secret@localhost:5432/db", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pc.MaxConns != 7 || pc.MinConns != 2 || pc.MaxConnLifetime != time.Hour || pc.MaxConnLifetimeJitter != 6*time.Minute ||
 		pc.MaxConnIdleTime != time.Minute || pc.HealthCheckPeriod != 30*time.Second || pc.ConnConfig.ConnectTimeout != 3*time.Second ||
-		pc.ConnConfig.RuntimeParams["statement_timeout"] != "1500" || pc.AfterConnect == nil {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] != "" || pc.AfterConnect == nil || pc.ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeExec {
 		t.Fatalf("config %+v", pc)
 	}
 	_, err = store.PoolConfig("postgres://u:secret@[::1", o)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/server"
@@ -56,6 +57,9 @@ type Env struct {
 	// Hasher replaces the argon2id hasher built from Config.Argon2, so that a
 	// test can count the work. Nil in production.
 	Hasher users.Hasher
+	// Listen is the revocation listener's connection (ACCOUNTS_LISTEN_DATABASE_URL);
+	// nil: one like the pool's.
+	Listen *pgx.ConnConfig
 }
 
 // Service is the built service.
@@ -85,7 +89,7 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, err := sessions.New(sessions.Options{Pool: env.Pool, Tokens: tokens, Policy: cfg.Sessions, Logger: env.Logger, Rand: env.Rand})
+	sess, err := sessions.New(sessions.Options{Pool: env.Pool, Tokens: tokens, Policy: cfg.Sessions, Logger: env.Logger, Rand: env.Rand, Listen: env.Listen})
 	if err != nil {
 		return nil, err
 	}
