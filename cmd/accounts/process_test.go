@@ -219,7 +219,7 @@ func TestDrainOverrunExitsNonZero(t *testing.T) {
 	t.Parallel()
 	env := []string{"DATABASE_URL=" + testdb.Empty(t), "ACCOUNTS_SHUTDOWN_DELAY=0s", "ACCOUNTS_SHUTDOWN_DRAIN=500ms"}
 	p := startBinary(t, t.TempDir(), env, nil, devArgs()...)
-	slowRegister(t, p.addr) // never finished
+	slowRegister(t, p.addr)            // never finished
 	time.Sleep(100 * time.Millisecond) // let the server read the headers
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
