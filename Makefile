@@ -145,6 +145,10 @@ test-go: ## go test -race ./..., then statement coverage per package (merged acr
 	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 -coverpkg=./cmd/...,./server/... -coverprofile=$(COVER) ./...
 	@tools/coverage/summary.sh $(COVER) 80
 
+.PHONY: test-scale
+test-scale: build ## the scale-out checks on real HAProxy, PgBouncer (1.18, transaction mode) and PostgreSQL, all on 127.0.0.1
+	ACCOUNTS_BIN=$(CURDIR)/$(BIN) $(GO) test -tags scale -count=1 -v -timeout 15m ./server/scaletest/ | grep -E '^(scale:|--- FAIL|FAIL|ok|panic)'
+
 .PHONY: test-sdk
 test-sdk: $(SDK)/node_modules/.package-lock.json ## the TypeScript SDK's tests, against a real server
 	TEST_DATABASE_URL="$(TEST_DB)" tools/with-server.sh npm --prefix $(SDK) --silent test
