@@ -12,7 +12,9 @@ import (
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/store"
 	"github.com/meridianhq/accounts/server/users"
 )
 
@@ -39,6 +41,7 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 // nothing either).
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
 	pair, err := s.Users.Login(ctx, req.Body.Email, req.Body.Password, clientOf(ctx))
+	s.Metrics.Login(loginOutcome(err))
 	if p, ok := badRequest(ctx, err); ok {
 		return api.Login400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: p}, nil
 	}
@@ -53,6 +56,27 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	}
 	s.logLogin(ctx, "login succeeded", pair.UserID, "")
 	return api.Login200JSONResponse(toTokenPair(pair)), nil
+}
+
+// loginOutcome names the outcome of a login for the metrics.
+func loginOutcome(err error) string {
+	var fields users.FieldErrors
+	var refused *ratelimit.Refused
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, users.ErrInvalidCredentials):
+		return "invalid_credentials"
+	case errors.As(err, &fields):
+		return "invalid_request"
+	case errors.As(err, &refused):
+		return "rate_limited"
+	case errors.Is(err, auth.ErrOverloaded):
+		return "overloaded"
+	case store.IsUnavailable(err):
+		return "unavailable"
+	}
+	return "error"
 }
 
 // logLogin records a login event: the user when known, the request and the

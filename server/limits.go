@@ -30,6 +30,7 @@ func (s *Server) limitAttempts(scope ratelimit.Scope) echo.MiddlewareFunc {
 			}
 			setRateLimitHeaders(c, d)
 			if !d.Allowed {
+				s.Metrics.RateLimited(string(scope))
 				return refuse(c, d)
 			}
 			return next(c)

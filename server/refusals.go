@@ -39,6 +39,7 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 		case errors.Is(err, auth.ErrOverloaded):
 			return httpx.Overloaded(c, overloadRetry)
 		case errors.As(err, &refused):
+			s.Metrics.RateLimited("account")
 			setRateLimitHeaders(c, refused.Decision)
 			return refuse(c, refused.Decision)
 		case store.IsUnavailable(err) && c.Request().Context().Err() != context.Canceled:

@@ -63,7 +63,11 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := httpx.NewEcho(s.Logger, s.HTTP)
+	o := s.HTTP
+	if s.Metrics != nil {
+		o.Observe = s.Metrics.Request
+	}
+	e := httpx.NewEcho(s.Logger, o)
 	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, nil), api.RegisterHandlersOptions{
 		OperationMiddlewares: perOp,
 	})

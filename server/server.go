@@ -20,6 +20,7 @@ import (
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/metrics"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
@@ -53,6 +54,8 @@ type Deps struct {
 	// Health is what the replica believes of the database; outages observed by
 	// requests are recorded there. Required.
 	Health *store.Health
+	// Metrics records requests, logins, refreshes and refusals. Nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Server implements api.StrictServerInterface.

@@ -17,10 +17,13 @@ func (s *Server) RefreshToken(ctx context.Context, req api.RefreshTokenRequestOb
 	}
 	switch r.Outcome {
 	case sessions.Reused:
+		s.Metrics.Refresh("reused")
 		return refreshRefused(ctx, api.CodeRefreshTokenReused, "This refresh token was already used; its session is now ended. Log in again."), nil
 	case sessions.Invalid:
+		s.Metrics.Refresh("invalid")
 		return refreshRefused(ctx, api.CodeInvalidRefreshToken, "The refresh token is unknown, expired or revoked."), nil
 	}
+	s.Metrics.Refresh("rotated")
 	return api.RefreshToken200JSONResponse(toTokenPair(r.Pair)), nil
 }
 

@@ -23,6 +23,8 @@ type config struct {
 	DatabaseURL    string
 	ListenURL      string
 	Addr           string
+	MetricsAddr    string
+	Pprof          bool
 	LogLevel       slog.Level
 	MigrateOnStart bool
 	SigningKeys    string
@@ -73,6 +75,8 @@ func settings(c *config) []setting {
 	return []setting{
 		{"DATABASE_URL", "database-url", "", "PostgreSQL URL (postgres://…); required", bind(&c.DatabaseURL, parseDatabaseURL), maskURL},
 		{"ACCOUNTS_ADDR", "addr", ":8080", "listen address, host:port", bind(&c.Addr, parseAddr), nil},
+		{"ACCOUNTS_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (Prometheus) and, with ACCOUNTS_PPROF, /debug/pprof/: a port of its own, not the API's; empty: off", bind(&c.MetricsAddr, parseOptionalAddr), nil},
+		{"ACCOUNTS_PPROF", "pprof", "false", "serve Go's /debug/pprof/ on the metrics listener", bind(&c.Pprof, parseBool), nil},
 		{"ACCOUNTS_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", bind(&c.LogLevel, parseLevel), nil},
 		{"ACCOUNTS_BODY_LIMIT", "body-limit", "65536", "largest request body, in bytes; larger bodies get 413", intVar(&svc.HTTP.BodyLimit, 1024, 64<<20), nil},
 		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, parseBool), nil},

@@ -190,3 +190,12 @@ func parseExecMode(dst *pgx.QueryExecMode, v string) error {
 	*dst = m
 	return nil
 }
+
+// parseOptionalAddr is parseAddr, or empty for off.
+func parseOptionalAddr(dst *string, v string) error {
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	return parseAddr(dst, v)
+}

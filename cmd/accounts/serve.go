@@ -61,6 +61,11 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err := svc.Start(bgCtx, pruneEvery); err != nil {
 		return err
 	}
+	stopMetrics, err := serveMetrics(cfg, svc, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)

@@ -36,7 +36,15 @@ type CPUSlots struct {
 	slots   chan struct{}
 	queue   Queue
 	waiting atomic.Int64
+	observe func(wait time.Duration, shed bool)
 }
+
+// Observe makes every acquisition tell f how long it waited, or that it was
+// shed (the metrics). Call it before the slots are used.
+func (c *CPUSlots) Observe(f func(wait time.Duration, shed bool)) { c.observe = f }
+
+// Running is how many jobs hold a slot now.
+func (c *CPUSlots) Running() int { return len(c.slots) }
 
 // DefaultSlots is the number of slots when none is configured: every CPU but
 // one (at least one), so that a burst of logins leaves a core to the requests
@@ -76,6 +84,15 @@ func (c *CPUSlots) Do(ctx context.Context, fn func() error) error {
 }
 
 func (c *CPUSlots) acquire(ctx context.Context) error {
+	start := time.Now()
+	err := c.wait(ctx)
+	if c.observe != nil && !errors.Is(err, context.Canceled) {
+		c.observe(time.Since(start), errors.Is(err, ErrOverloaded))
+	}
+	return err
+}
+
+func (c *CPUSlots) wait(ctx context.Context) error {
 	select {
 	case c.slots <- struct{}{}:
 		return nil

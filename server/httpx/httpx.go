@@ -27,6 +27,9 @@ type Options struct {
 	// above all: past it, its queries are cancelled (and their connections
 	// discarded), and it is answered as an outage. 0: no bound.
 	RequestDeadline time.Duration
+	// Observe, when set, is told of every answered request: its operationId
+	// ("" outside the contract), status and duration (the metrics).
+	Observe func(operation string, status int, took time.Duration)
 }
 
 // NewEcho returns an Echo instance with the global middleware, in order: the
@@ -37,7 +40,7 @@ func NewEcho(log *slog.Logger, o Options) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(log, o.BodyLimit)
 	e.IPExtractor = IPExtractor(o.TrustedProxies)
-	e.Use(RequestContext(log, o.RequestDeadline), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
+	e.Use(RequestContext(log, o), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
 	if len(o.CORSOrigins) > 0 {
 		e.Use(CORS(o.CORSOrigins))
 	}

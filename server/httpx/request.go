@@ -60,10 +60,12 @@ func newRequestID() string {
 }
 
 // RequestContext is the outermost middleware. It settles the request id, sets it
-// on the response, bounds the request by deadline (0: none), and writes one
-// access-log line when the request is done. A returned error is handed to the
-// error handler here, so the line carries the final status.
-func RequestContext(log *slog.Logger, deadline time.Duration) echo.MiddlewareFunc {
+// on the response, bounds the request by o.RequestDeadline (0: none), and when
+// the request is done writes one access-log line and tells o.Observe. A
+// returned error is handed to the error handler here, so both see the final
+// status.
+func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
+	deadline := o.RequestDeadline
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -84,6 +86,10 @@ func RequestContext(log *slog.Logger, deadline time.Duration) echo.MiddlewareFun
 				c.Error(err)
 			}
 			res := c.Response()
+			took := time.Since(start)
+			if o.Observe != nil {
+				o.Observe(ri.Operation, res.Status, took)
+			}
 			log.LogAttrs(req.Context(), slog.LevelInfo, "request",
 				slog.String("request_id", ri.ID),
 				slog.String("operation", ri.Operation),
@@ -91,7 +97,7 @@ func RequestContext(log *slog.Logger, deadline time.Duration) echo.MiddlewareFun
 				slog.String("route", c.Path()),
 				slog.Int("status", res.Status),
 				slog.Int64("bytes", res.Size),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("ip", ri.IP),
 			)
 			return nil

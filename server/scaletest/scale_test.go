@@ -170,6 +170,26 @@ func operations(t *testing.T, c *cluster, keys string, apis []*client.ClientWith
 	admin := login(t, apis[2], email, password)
 	list, err := apis[0].ListUsersWithResponse(ctx, &client.ListUsersParams{}, bearer(admin.AccessToken))
 	check("list", status(list, err), 200)
+	get, err := apis[1].GetUserWithResponse(ctx, u.Id, bearer(admin.AccessToken))
+	check("get user", status(get, err), 200)
+	created, err := apis[2].CreateUserWithResponse(ctx, client.CreateUserRequest{
+		Email: fmt.Sprintf("created-%d@example.com", time.Now().UnixNano()), Name: "Created", Password: password, Role: client.RoleUser,
+	}, bearer(admin.AccessToken))
+	check("create user", status(created, err), 201)
+	third := login(t, apis[0], u.Email, password)
+	if sess.JSON200 != nil {
+		for _, item := range sess.JSON200.Items {
+			if !item.Current {
+				ds, err := apis[2].DeleteSessionWithResponse(ctx, item.Id, bearer(again.AccessToken))
+				check("delete session", status(ds, err), 204)
+				break
+			}
+		}
+	}
+	jwks, err := apis[1].GetJwksWithResponse(ctx)
+	check("jwks", status(jwks, err), 200)
+	out, err := apis[2].LogoutWithResponse(ctx, client.LogoutRequest{}, bearer(third.AccessToken))
+	check("logout", status(out, err), 204)
 	pw, err := apis[1].SetPasswordWithResponse(ctx, u.Id, client.SetPasswordRequest{CurrentPassword: ptr(password), NewPassword: "purple monkey dishwasher lamp"}, bearer(again.AccessToken))
 	check("password", status(pw, err), 204)
 	del, err := apis[2].DeleteUserWithResponse(ctx, u.Id, bearer(admin.AccessToken))
@@ -177,7 +197,7 @@ func operations(t *testing.T, c *cluster, keys string, apis []*client.ClientWith
 	res, err := apis[0].RestoreUserWithResponse(ctx, u.Id, bearer(admin.AccessToken))
 	check("restore", status(res, err), 200)
 	report(t, "operations through PgBouncer", len(failures) == 0,
-		"register, login, refresh, patch, sessions, admin list, password, delete, restore on 3 replicas (transaction mode, exec); failures %v", failures)
+		"register, login, refresh, patch, sessions, admin create/list/get, session delete, jwks, logout, password, delete, restore on 3 replicas (transaction mode, exec); failures %v", failures)
 }
 
 // statusCoder is every response of the Go SDK.

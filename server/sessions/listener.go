@@ -107,6 +107,9 @@ func (r *revokedSet) next(ctx context.Context, conn *pgx.Conn) error {
 	case err != nil:
 		return err
 	}
+	r.mu.Lock()
+	r.lastHeard = time.Now()
+	r.mu.Unlock()
 	if id, err := uuid.Parse(n.Payload); err == nil {
 		r.add(id)
 	}

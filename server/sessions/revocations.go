@@ -43,11 +43,14 @@ type revokedSet struct {
 	window time.Duration
 	log    *slog.Logger
 	wake   chan struct{} // a poll now: the listener went down
+	// applied is told how many sessions each add newly revoked (the metrics).
+	applied func(n int)
 
-	mu       sync.RWMutex
-	revoked  map[uuid.UUID]time.Time // session id → when it may be forgotten
-	listenUp bool
-	polled   time.Time
+	mu        sync.RWMutex
+	revoked   map[uuid.UUID]time.Time // session id → when it may be forgotten
+	listenUp  bool
+	lastHeard time.Time // the last notification, heartbeats included
+	polled    time.Time
 }
 
 // newRevokedSet returns an empty set. window is how long a revoked session must
@@ -73,11 +76,18 @@ func (r *revokedSet) has(session uuid.UUID) bool {
 // add marks sessions revoked on this replica.
 func (r *revokedSet) add(sessions ...uuid.UUID) {
 	forget := time.Now().Add(r.window + pollOverlap)
+	fresh := 0
 	r.mu.Lock()
 	for _, id := range sessions {
+		if _, ok := r.revoked[id]; !ok {
+			fresh++
+		}
 		r.revoked[id] = forget
 	}
 	r.mu.Unlock()
+	if r.applied != nil && fresh > 0 {
+		r.applied(fresh)
+	}
 }
 
 // pollLoop polls often while LISTEN is down and less often while it works (at
@@ -164,6 +174,13 @@ func (r *revokedSet) setListenUp(up bool, why string) {
 		default:
 		}
 	}
+}
+
+// heard is when the listener last heard a notification.
+func (r *revokedSet) heard() time.Time {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.lastHeard
 }
 
 func (r *revokedSet) isListenUp() bool {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/metrics"
 )
 
 // Options are what a Service is built from.
@@ -30,6 +31,8 @@ type Options struct {
 	// Listen is the connection the revocation listener opens. Nil: one like
 	// the pool's. Behind a transaction pooler it must be a direct one.
 	Listen *pgx.ConnConfig
+	// Metrics counts applied revocations and reports the listener. Nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Service starts, rotates, lists and ends sessions.
@@ -54,10 +57,13 @@ func New(o Options) (*Service, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
-	return &Service{
+	s := &Service{
 		pool: o.Pool, q: db.New(o.Pool), tokens: o.Tokens, policy: o.Policy, log: o.Logger, rand: o.Rand,
 		revoked: newRevokedSet(o.Pool, o.Listen, o.Tokens.ValidFor(), o.Logger),
-	}, nil
+	}
+	s.revoked.applied = o.Metrics.RevocationsApplied
+	o.Metrics.WatchListener(s.revoked.isListenUp, s.revoked.heard)
+	return s, nil
 }
 
 // Policy is the session policy in force.

@@ -19,6 +19,7 @@ import (
 	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/metrics"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
@@ -67,10 +68,12 @@ type Service struct {
 	Server   *server.Server
 	Sessions *sessions.Service
 	Users    *users.Service
-	pruner   ratelimit.Pruner
-	log      *slog.Logger
-	health   *store.Health
-	pool     *pgxpool.Pool
+	// Metrics is the registry the metrics listener serves.
+	Metrics *metrics.Metrics
+	pruner  ratelimit.Pruner
+	log     *slog.Logger
+	health  *store.Health
+	pool    *pgxpool.Pool
 }
 
 // New builds the service. Its sessions' revoked set is not started: call Start
@@ -85,17 +88,23 @@ func New(cfg Config, env Env) (*Service, error) {
 	if cfg.Tokens.Now == nil {
 		cfg.Tokens.Now = time.Now
 	}
+	m := metrics.New()
+	m.WatchPool(env.Pool)
 	tokens, err := auth.NewTokens(env.Keys, cfg.Tokens)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := sessions.New(sessions.Options{Pool: env.Pool, Tokens: tokens, Policy: cfg.Sessions, Logger: env.Logger, Rand: env.Rand, Listen: env.Listen})
+	sess, err := sessions.New(sessions.Options{Pool: env.Pool, Tokens: tokens, Policy: cfg.Sessions, Logger: env.Logger, Rand: env.Rand, Listen: env.Listen, Metrics: m})
 	if err != nil {
 		return nil, err
 	}
 	hasher, slots, err := buildHasher(cfg, env)
 	if err != nil {
 		return nil, err
+	}
+	if slots != nil {
+		slots.Observe(m.HashWaited)
+		m.WatchHashing(slots.Running, slots.Waiting)
 	}
 	backoff := ratelimit.NewBackoff(env.Pool, cfg.AccountFailuresBeforeBackoff)
 	us := users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff})
@@ -110,13 +119,13 @@ func New(cfg Config, env Env) (*Service, error) {
 	health := store.NewHealth(env.Logger)
 	srv, err := server.New(server.Deps{
 		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
-		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health,
+		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health, Metrics: m,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pruner := ratelimit.Pruner{Shared: shared, Backoff: backoff, Log: env.Logger}
-	return &Service{Server: srv, Sessions: sess, Users: us, pruner: pruner, log: env.Logger, health: health, pool: env.Pool}, nil
+	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, pruner: pruner, log: env.Logger, health: health, pool: env.Pool}, nil
 }
 
 // Start loads the revoked set and keeps it current until ctx ends. Every
