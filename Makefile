@@ -87,7 +87,7 @@ vet/sqlc: ## sqlc vet: prepare every query against a migrated database (needs Po
 	  SQLC_DATABASE_URL="$$vetdb" $(TOOL) sqlc vet -f sqlc.yaml
 
 .PHONY: lint
-lint: lint-spec lint-workflows lint-k8s vulncheck ## go vet, the spec lint, actionlint, kubeconform and govulncheck
+lint: lint-spec lint-workflows lint-k8s lint-prom vulncheck ## go vet, the spec lint, actionlint, kubeconform, promtool and govulncheck
 	$(GO) vet ./...
 
 # The vulnerability database: golang.org/x/vulndb at a pinned commit, fetched from
@@ -115,6 +115,11 @@ lint-workflows: ## validate .github/workflows with actionlint
 .PHONY: lint-k8s
 lint-k8s: ## validate deploy/k8s with kubeconform against pinned, offline schemas
 	$(LINT)/lint-k8s.sh
+
+.PHONY: lint-prom
+lint-prom: ## check deploy/prometheus/alerts.yaml with promtool, and run its unit tests
+	promtool check rules deploy/prometheus/alerts.yaml
+	promtool test rules deploy/prometheus/alerts_test.yaml
 
 .PHONY: lint-selftest
 lint-selftest: $(LINT)/node_modules/.package-lock.json ## prove every lint rule bites (tools/lint/testdata)

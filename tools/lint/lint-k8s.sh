@@ -3,7 +3,8 @@
 # kubeconform, strictly, against schemas that need no download from GitHub:
 # k8sschemas/ converts the OpenAPI documents that the pinned Go module
 # sigs.k8s.io/kubectl-validate embeds (fetched once through the Go module proxy,
-# hash-checked) into kubeconform's layout under .k8s-schemas/.
+# hash-checked) into kubeconform's layout under .k8s-schemas/. Kinds of
+# operators (the ServiceMonitor) have hand-written schemas in crdschemas/.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -23,6 +24,7 @@ cd "$root"
 exec go tool -modfile="$root/tools/go.mod" kubeconform \
 	-kubernetes-version "$KUBERNETES_VERSION" \
 	-schema-location "$schemas/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+	-schema-location "$here/crdschemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \
 	-strict \
 	-summary \
 	-ignore-filename-pattern 'kustomization\.yaml$' \

@@ -1,0 +1,96 @@
+package metrics
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// names returns the names of every series the service exports.
+func names(t *testing.T) map[string]bool {
+	t.Helper()
+	m := New()
+	m.Request("getMe", 200, time.Millisecond)
+	m.Login("success")
+	m.Refresh("rotated")
+	m.RateLimited("auth")
+	m.HashWaited(time.Millisecond, false)
+	m.HashWaited(0, true)
+	m.RevocationsApplied(1)
+	m.WatchHashing(func() int { return 1 }, func() int { return 0 })
+	m.WatchListener(func() bool { return true }, time.Now)
+	out := map[string]bool{}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		out[f.GetName()] = true
+	}
+	descs := make(chan *prometheus.Desc, 16)
+	poolCollector{}.Describe(descs)
+	close(descs)
+	for d := range descs {
+		name := regexp.MustCompile(`fqName: "([^"]+)"`).FindStringSubmatch(d.String())[1]
+		out[name] = true
+	}
+	return out
+}
+
+// TestDeployReferencesExist: every accounts_ series the alert rules and the
+// dashboard query is one the service exports, so a renamed series cannot leave
+// an alert that never fires.
+func TestDeployReferencesExist(t *testing.T) {
+	t.Parallel()
+	known := names(t)
+	ref := regexp.MustCompile(`accounts_[a-z0-9_]+`)
+	for _, file := range []string{"../../deploy/prometheus/alerts.yaml", "../../deploy/grafana/accounts.json"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range ref.FindAllString(string(b), -1) {
+			base := name
+			for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+				base = strings.TrimSuffix(base, suffix)
+			}
+			if !known[name] && !known[base] && !strings.HasPrefix(name, "accounts_test") {
+				t.Errorf("%s refers to %s, which the service does not export", file, name)
+			}
+		}
+	}
+}
+
+func TestNilMetricsRecordNothing(t *testing.T) {
+	t.Parallel()
+	var m *Metrics
+	m.Request("x", 200, 0)
+	m.Login("success")
+	m.Refresh("rotated")
+	m.RateLimited("auth")
+	m.HashWaited(0, true)
+	m.RevocationsApplied(3)
+	m.WatchHashing(nil, nil)
+	m.WatchListener(nil, nil)
+	m.WatchPool(nil)
+}
+
+func TestRequestOutsideTheContract(t *testing.T) {
+	t.Parallel()
+	m := New()
+	m.Request("", 404, time.Millisecond)
+	families, _ := m.Registry().Gather()
+	for _, f := range families {
+		if f.GetName() == "accounts_http_requests_total" {
+			if l := f.GetMetric()[0].GetLabel(); l[0].GetValue() != "none" {
+				t.Fatalf("labels %v; want operation none", l)
+			}
+			return
+		}
+	}
+	t.Fatal("no accounts_http_requests_total")
+}
