@@ -8,8 +8,10 @@ import (
 	"net/netip"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
 	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/ratelimit"
@@ -91,6 +93,17 @@ func (s *Server) logLogin(ctx context.Context, msg string, user uuid.UUID, reaso
 		attrs = append(attrs, slog.String("reason", reason))
 	}
 	s.Logger.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+}
+
+// recordOrigin puts where the request came from into its context, where
+// audit.Record finds it.
+func recordOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		cl, ri := clientOf(req.Context()), httpx.Info(req.Context())
+		c.SetRequest(req.WithContext(audit.WithOrigin(req.Context(), audit.Origin{IP: cl.IP, UserAgent: cl.UserAgent, RequestID: ri.ID})))
+		return next(c)
+	}
 }
 
 // clientOf is the client of the request in ctx, as a session records it.

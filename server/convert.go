@@ -95,3 +95,22 @@ func toPatch(p *api.UserPatch) users.Patch {
 	}
 	return out
 }
+
+// toAuditEvent maps an audit event.
+func toAuditEvent(e db.AuditEvent) api.AuditEvent {
+	out := api.AuditEvent{
+		Id: e.ID, OccurredAt: e.OccurredAt, Action: api.AuditAction(e.Action), ActorId: e.ActorID,
+		TargetId: e.TargetID, SessionId: e.SessionID, UserAgent: e.UserAgent, RequestId: e.RequestID,
+		Details: map[string]any{},
+	}
+	if e.ActorRole != nil {
+		role := api.Role(*e.ActorRole)
+		out.ActorRole = &role
+	}
+	if e.Ip != nil {
+		ip := e.Ip.String()
+		out.Ip = &ip
+	}
+	_ = json.Unmarshal(e.Details, &out.Details) // written by audit.Record: always an object
+	return out
+}

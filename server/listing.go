@@ -12,7 +12,6 @@ import (
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
-	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/users"
 )
 
@@ -27,10 +26,7 @@ type listing struct {
 // listingOf reads the query parameters the schema has already checked, and
 // checks the address, which it cannot.
 func listingOf(p api.ListUsersParams) (listing, error) {
-	l := listing{limit: defaultPageSize, Filter: users.Filter{Prefix: p.Q}}
-	if p.Limit != nil {
-		l.limit = *p.Limit
-	}
+	l := listing{limit: pageSize(p.Limit), Filter: users.Filter{Prefix: p.Q}}
 	if p.Email != nil {
 		email, err := users.NormalizeFilterEmail("email", *p.Email)
 		if err != nil {
@@ -78,15 +74,9 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		return api.ListUsers400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: p}, nil
 	}
 	scope := l.query().Encode()
-	var after *auth.Cursor
-	if req.Params.Cursor != nil {
-		c, err := s.Cursors.Decode(*req.Params.Cursor, scope)
-		if err != nil {
-			pr := httpx.Problem(ctx, api.CodeInvalidCursor, "The cursor was altered, or belongs to other filters or another sort.",
-				httpx.Field("cursor", "is not a cursor of this listing"))
-			return api.ListUsers400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(pr)}, nil
-		}
-		after = &c
+	after, ok := s.afterCursor(req.Params.Cursor, scope)
+	if !ok {
+		return api.ListUsers400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalidCursor(ctx)}, nil
 	}
 	// One row more than the page, to know whether another page follows.
 	rows, err := s.Users.List(ctx, l.Filter, after, l.limit+1)
@@ -106,12 +96,7 @@ func (s *Server) userPage(rows []db.UserProfile, l listing, scope string) api.Li
 	}
 	if len(rows) > l.limit {
 		last := rows[l.limit-1]
-		next := s.Cursors.Encode(auth.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, scope)
-		link := l.query()
-		link.Set("limit", strconv.Itoa(l.limit))
-		link.Set("cursor", next)
-		header := "</api/v1/users?" + link.Encode() + `>; rel="next"`
-		res.Body.NextCursor, res.Headers.Link = &next, &header
+		res.Body.NextCursor, res.Headers.Link = s.nextPage("/api/v1/users", l.query(), scope, l.limit, auth.Cursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	return res
 }

@@ -244,7 +244,9 @@ func TestListFilters(t *testing.T) {
 }
 
 // queryCapture records the SQL and arguments of the listing queries.
+// queryCapture records the queries whose sqlc name starts with name.
 type queryCapture struct {
+	name    string
 	mu      sync.Mutex
 	queries []capturedQuery
 }
@@ -255,7 +257,7 @@ type capturedQuery struct {
 }
 
 func (c *queryCapture) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(d.SQL, "-- name: ListUsers") {
+	if strings.Contains(d.SQL, "-- name: "+c.name) {
 		c.mu.Lock()
 		c.queries = append(c.queries, capturedQuery{d.SQL, d.Args})
 		c.mu.Unlock()
@@ -272,20 +274,7 @@ func (c *queryCapture) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 // it, not by walking the created_at index and filtering every row.
 func TestEveryListingUsesItsIndex(t *testing.T) {
 	t.Parallel()
-	_, dbURL := testdb.NewPool(t)
-	capture := &queryCapture{}
-	cfg, err := pgxpool.ParseConfig(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = capture
-	store.Configure(cfg)
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	e := servertest.New(t, servertest.OnDatabase(pool, dbURL))
+	e, capture := capturing(t, "ListUsers")
 	admin := e.NewAdmin(t)
 	seedUsers(t, e, 20000, "seed")
 	mustExec(t, e, "UPDATE users SET role = 'admin' WHERE email LIKE 'seed_@example.com'")
@@ -302,10 +291,7 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 		email   = "users_email_key_live_key"
 		anyKey  = "users_email_key_idx"
 	)
-	tests := []struct {
-		query string
-		any   []string // the plan uses one of these
-	}{
+	tests := []planCase{
 		{"", []string{live}},
 		{"sort=created_at", []string{live}},
 		{"limit=2&cursor=" + cursor, []string{live}},
@@ -327,22 +313,54 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 			t.Fatalf("%s: %d %s", tc.query, res.StatusCode, b)
 		}
 	}
+	checkPlans(t, e, capture, tests)
+}
+
+// capturing starts a service whose pool records the queries named name.
+func capturing(t *testing.T, name string) (*servertest.Env, *queryCapture) {
+	t.Helper()
+	_, dbURL := testdb.NewPool(t)
+	capture := &queryCapture{name: name}
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = capture
+	store.Configure(cfg)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return servertest.New(t, servertest.OnDatabase(pool, dbURL)), capture
+}
+
+// checkPlans explains each captured query and wants no sequential scan and one
+// of the indexes of its case.
+func checkPlans(t *testing.T, e *servertest.Env, capture *queryCapture, cases []planCase) {
+	t.Helper()
 	capture.mu.Lock()
 	captured := capture.queries
 	capture.mu.Unlock()
-	if len(captured) != len(tests) {
-		t.Fatalf("captured %d listing queries, want %d", len(captured), len(tests))
+	if len(captured) != len(cases) {
+		t.Fatalf("captured %d listing queries, want %d", len(captured), len(cases))
 	}
-	for i, tc := range tests {
+	for i, tc := range cases {
 		plan := explain(t, e, captured[i])
 		ok := false
 		for _, idx := range tc.any {
 			ok = ok || strings.Contains(plan, " on "+idx) || strings.Contains(plan, " using "+idx)
 		}
 		if strings.Contains(plan, "Seq Scan") || !ok {
-			t.Errorf("GET /users?%s: want one of %v, got:\n%s", tc.query, tc.any, plan)
+			t.Errorf("%s: want one of %v, got:\n%s", tc.query, tc.any, plan)
 		}
 	}
+}
+
+// planCase is a listing query and the indexes that may serve it.
+type planCase struct {
+	query string
+	any   []string // the plan uses one of these
 }
 
 // explain returns the plan of a captured query, with its arguments bound.

@@ -71,3 +71,10 @@ func badRequest(ctx context.Context, err error) (api.BadRequestApplicationProble
 	}
 	return api.BadRequestApplicationProblemPlusJSONResponse{}, false
 }
+
+// invalidCursor is the 400 for a cursor that was altered or belongs to another
+// listing.
+func invalidCursor(ctx context.Context) api.BadRequestApplicationProblemPlusJSONResponse {
+	return api.BadRequestApplicationProblemPlusJSONResponse(httpx.Problem(ctx, api.CodeInvalidCursor,
+		"The cursor was altered, or belongs to other filters or another sort.", httpx.Field("cursor", "is not a cursor of this listing")))
+}

@@ -76,7 +76,8 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 }
 
 // operationMiddlewares returns, for every operationId, the chain its route
-// runs: the operation tag for the access log; the answers to refusals and
+// runs: the operation tag for the access log; the request's origin for the
+// audit log (recordOrigin); the answers to refusals and
 // outages (answerRefusals); the attempts limit when the spec
 // asks for one (before the validator, so a refused attempt costs no body read);
 // the request validator of that operation; and the page headers of HTML pages.
@@ -92,7 +93,7 @@ func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.Middle
 		if err != nil {
 			return nil, err
 		}
-		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID), s.answerRefusals}
+		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID), recordOrigin, s.answerRefusals}
 		if b.rateLimit != "" && s.Limiter != nil {
 			chain = append(chain, s.limitAttempts(b.rateLimit))
 		}

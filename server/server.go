@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/metrics"
@@ -56,6 +57,8 @@ type Deps struct {
 	Health *store.Health
 	// Metrics records requests, logins, refreshes and refusals. Nil: none.
 	Metrics *metrics.Metrics
+	// Audit reads the audit log. Required.
+	Audit *audit.Log
 }
 
 // Server implements api.StrictServerInterface.
@@ -80,8 +83,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("server: Deps.Tokens, Users and Sessions are required")
 	case !d.Cursors.Ready():
 		return nil, errors.New("server: Deps.Cursors is required")
-	case d.Health == nil:
-		return nil, errors.New("server: Deps.Health is required")
+	case d.Health == nil || d.Audit == nil:
+		return nil, errors.New("server: Deps.Health and Audit are required")
 	}
 	s := &Server{Deps: d}
 	var err error

@@ -11,6 +11,60 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditAction.
+const (
+	SessionLoggedOut         AuditAction = "session.logged_out"
+	SessionRefreshReused     AuditAction = "session.refresh_reused"
+	SessionRevoked           AuditAction = "session.revoked"
+	UserCreatedByAdmin       AuditAction = "user.created_by_admin"
+	UserDeleted              AuditAction = "user.deleted"
+	UserEmailChanged         AuditAction = "user.email_changed"
+	UserLoginFailed          AuditAction = "user.login_failed"
+	UserLoginSucceeded       AuditAction = "user.login_succeeded"
+	UserNameChanged          AuditAction = "user.name_changed"
+	UserPasswordChanged      AuditAction = "user.password_changed"
+	UserPasswordResetByAdmin AuditAction = "user.password_reset_by_admin"
+	UserRegistered           AuditAction = "user.registered"
+	UserRestored             AuditAction = "user.restored"
+	UserRoleChanged          AuditAction = "user.role_changed"
+)
+
+// Valid indicates whether the value is a known member of the AuditAction enum.
+func (e AuditAction) Valid() bool {
+	switch e {
+	case SessionLoggedOut:
+		return true
+	case SessionRefreshReused:
+		return true
+	case SessionRevoked:
+		return true
+	case UserCreatedByAdmin:
+		return true
+	case UserDeleted:
+		return true
+	case UserEmailChanged:
+		return true
+	case UserLoginFailed:
+		return true
+	case UserLoginSucceeded:
+		return true
+	case UserNameChanged:
+		return true
+	case UserPasswordChanged:
+		return true
+	case UserPasswordResetByAdmin:
+		return true
+	case UserRegistered:
+		return true
+	case UserRestored:
+		return true
+	case UserRoleChanged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -180,6 +234,56 @@ func (e ListUsersParamsSort) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AuditAction What happened, as a stable dotted name; a name is never changed, and new ones
+// may be added.
+type AuditAction string
+
+// AuditEvent One thing that happened to an account.
+type AuditEvent struct {
+	// Action What happened, as a stable dotted name; a name is never changed, and new ones
+	// may be added.
+	Action AuditAction `json:"action"`
+
+	// ActorId Who did it; null for an anonymous request or the command line.
+	ActorId *openapi_types.UUID `json:"actor_id"`
+
+	// ActorRole The actor's role then.
+	ActorRole *Role `json:"actor_role"`
+
+	// Details A small object, such as the old and new role; never the value of a secret.
+	Details map[string]interface{} `json:"details"`
+
+	// Id The event's id.
+	Id openapi_types.UUID `json:"id"`
+
+	// Ip The client's IP address.
+	Ip *string `json:"ip"`
+
+	// OccurredAt When it happened.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// RequestId The request's id, as in the access log.
+	RequestId string `json:"request_id"`
+
+	// SessionId The session concerned, if any.
+	SessionId *openapi_types.UUID `json:"session_id"`
+
+	// TargetId The account concerned; null for a failed login of an unknown address.
+	TargetId *openapi_types.UUID `json:"target_id"`
+
+	// UserAgent The client's User-Agent.
+	UserAgent string `json:"user_agent"`
+}
+
+// AuditEventList A page of audit events.
+type AuditEventList struct {
+	// Items The events of this page.
+	Items []AuditEvent `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
 }
 
 // CreateUserRequest A new user, created by an admin.
@@ -494,8 +598,14 @@ type UserPatch struct {
 	Role *Role `json:"role,omitempty"`
 }
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// Limit defines model for Limit.
+type Limit = int
 
 // SessionID defines model for SessionID.
 type SessionID = openapi_types.UUID
@@ -547,6 +657,30 @@ type Unauthenticated = Problem
 // are for humans and may change.
 type Unavailable = Problem
 
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Actor Only events caused by this user.
+	Actor *openapi_types.UUID `form:"actor,omitempty" json:"actor,omitempty"`
+
+	// Target Only events about this user.
+	Target *openapi_types.UUID `form:"target,omitempty" json:"target,omitempty"`
+
+	// Action Only events of these actions (repeat the parameter for several).
+	Action *[]AuditAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since Only events at or after this instant (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events before this instant (RFC 3339).
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size.
@@ -578,6 +712,15 @@ type ListUsersParamsSort string
 type UpdateUserParams struct {
 	// IfMatch Apply the change only if the user is still at this ETag (RFC 9110).
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListUserAuditEventsParams defines parameters for ListUserAuditEvents.
+type ListUserAuditEventsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.

@@ -71,6 +71,20 @@ func AllUserRoleValues() []UserRole {
 	}
 }
 
+type AuditEvent struct {
+	ID         uuid.UUID
+	OccurredAt time.Time
+	Action     string
+	ActorID    *uuid.UUID
+	ActorRole  *UserRole
+	TargetID   *uuid.UUID
+	SessionID  *uuid.UUID
+	Ip         *netip.Addr
+	UserAgent  string
+	RequestID  string
+	Details    []byte
+}
+
 type LoginFailure struct {
 	Key          string
 	Failures     int32

@@ -15,6 +15,8 @@ const (
 	ActionListUsers                    // GET /users
 	ActionCreateUser                   // POST /users
 	ActionRestoreUser                  // POST /users/{id}/restore
+	ActionListAudit                    // GET /audit-events
+	ActionReadUserAudit                // GET /users/{id}/audit-events
 )
 
 // Decision is the outcome of Authorize.
@@ -44,7 +46,7 @@ const (
 func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 	admin, self := p.IsAdmin(), p.UserID == target
 	switch a {
-	case ActionListUsers, ActionCreateUser, ActionRestoreUser:
+	case ActionListUsers, ActionCreateUser, ActionRestoreUser, ActionListAudit:
 		if admin {
 			return Allow
 		}
@@ -57,7 +59,7 @@ func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 			return Forbidden
 		}
 		return NotFound
-	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser:
+	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser, ActionReadUserAudit:
 		if admin || self {
 			return Allow
 		}

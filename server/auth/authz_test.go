@@ -24,6 +24,8 @@ func TestAuthorize(t *testing.T) {
 		{ActionListUsers, Forbidden, Forbidden, Allow, Allow},
 		{ActionCreateUser, Forbidden, Forbidden, Allow, Allow},
 		{ActionRestoreUser, Forbidden, Forbidden, Allow, Allow},
+		{ActionListAudit, Forbidden, Forbidden, Allow, Allow},
+		{ActionReadUserAudit, Allow, NotFound, Allow, Allow},
 		{Action(999), Forbidden, Forbidden, Forbidden, Forbidden},
 	}
 	for _, tc := range tests {

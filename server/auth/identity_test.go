@@ -177,3 +177,26 @@ func TestEmailKey(t *testing.T) {
 		t.Error("two addresses share a key")
 	}
 }
+
+func TestHeaderText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly", 7, "exactly"},
+		{"cut here", 3, "cut"},
+		{"añb", 2, "a"}, // ñ is two bytes: not split
+		{"日本", 4, "日"},
+		{"日本", 2, ""},
+		{"a\xffb", 10, "a\uFFFDb"},
+		{"a\x00b", 10, "a\uFFFDb"},
+	}
+	for _, tt := range tests {
+		if got := HeaderText(tt.in, tt.n); got != tt.want {
+			t.Errorf("HeaderText(%q, %d) = %q; want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -49,9 +49,10 @@ func Config() wiring.Config {
 		Tokens: auth.TokenOptions{
 			Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Leeway: 30 * time.Second, CacheSize: 1000,
 		},
-		Sessions:  sessions.Policy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour, Retention: 24 * time.Hour},
-		Argon2:    FastArgon2,
-		HashQueue: auth.Queue{Max: 10_000, Wait: time.Minute},
+		Sessions:       sessions.Policy{Lifetime: 720 * time.Hour, IdleTimeout: 168 * time.Hour, Retention: 24 * time.Hour},
+		Argon2:         FastArgon2,
+		HashQueue:      auth.Queue{Max: 10_000, Wait: time.Minute},
+		AuditRetention: 2160 * time.Hour,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/store"
 )
 
@@ -15,17 +16,36 @@ func (s *Service) End(ctx context.Context, user, session uuid.UUID, reason Reaso
 	var n int64
 	err := store.InTx(ctx, s.pool, func(tx *store.Tx) (err error) {
 		n, err = tx.RevokeSession(ctx, db.RevokeSessionParams{ID: session, UserID: user, Reason: string(reason)})
-		if n > 0 {
-			s.markRevokedAfterCommit(tx, session)
+		if err != nil || n == 0 {
+			return err
 		}
-		return err
+		s.markRevokedAfterCommit(tx, session)
+		return audit.Record(ctx, tx.Queries, audit.Event{Action: endAction(reason), Target: &user, Session: &session,
+			Details: map[string]any{"reason": string(reason)}})
 	})
 	return n > 0, err
 }
 
-// EndAll ends every live session of user but keep (nil: all of them).
+// endAction is the audit action of sessions ended for reason: a logout, or
+// the session ended from the list of sessions. Sessions ended by a password,
+// role or deletion change are in that change's event.
+func endAction(reason Reason) audit.Action {
+	if reason == ReasonSessionDeleted {
+		return audit.SessionRevoked
+	}
+	return audit.SessionLoggedOut
+}
+
+// EndAll ends every live session of user but keep (nil: all of them): a
+// logout of the others or of all, which is audited.
 func (s *Service) EndAll(ctx context.Context, user uuid.UUID, keep *uuid.UUID, reason Reason) error {
-	return store.InTx(ctx, s.pool, func(tx *store.Tx) error { return s.EndAllTx(ctx, tx, user, keep, reason) })
+	return store.InTx(ctx, s.pool, func(tx *store.Tx) error {
+		if err := s.EndAllTx(ctx, tx, user, keep, reason); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Queries, audit.Event{Action: endAction(reason), Target: &user, Session: keep,
+			Details: map[string]any{"reason": string(reason)}})
+	})
 }
 
 // EndAllTx is EndAll inside the caller's transaction: a password change, a role

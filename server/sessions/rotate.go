@@ -3,11 +3,14 @@ package sessions
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/store"
 )
@@ -58,7 +61,7 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 		!row.Now.Before(row.LastUsedAt.Add(s.policy.IdleTimeout)):
 		return Rotation{Outcome: Invalid}, nil
 	case row.UsedAt != nil && (row.ReplayedAt != nil || !s.withinReuseLeeway(row.Now.Sub(*row.UsedAt))):
-		return Rotation{Outcome: Reused}, s.endByID(ctx, tx, row.SessionID, ReasonRefreshReused)
+		return Rotation{Outcome: Reused}, s.reused(ctx, tx, row.UserID, row.SessionID)
 	}
 	mark := tx.MarkRefreshTokenUsed
 	if row.UsedAt != nil {
@@ -79,6 +82,20 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 	}
 	pair, err := s.pair(row.UserID, row.SessionID, auth.Role(row.Role), next.Text)
 	return Rotation{Outcome: Rotated, Pair: pair}, err
+}
+
+// reused ends the session of a refresh token presented again, records it, and
+// says so at WARN: the signal of a stolen token.
+func (s *Service) reused(ctx context.Context, tx *store.Tx, user, session uuid.UUID) error {
+	if err := s.endByID(ctx, tx, session, ReasonRefreshReused); err != nil {
+		return err
+	}
+	tx.AfterCommit(func() {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "refresh token reused; its session is ended",
+			slog.String("user_id", user.String()), slog.String("session_id", session.String()),
+			slog.String("request_id", audit.OriginFrom(ctx).RequestID))
+	})
+	return audit.Record(ctx, tx.Queries, audit.Event{Action: audit.SessionRefreshReused, Target: &user, Session: &session})
 }
 
 // withinReuseLeeway reports whether a token used age ago may be used again. A

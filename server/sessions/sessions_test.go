@@ -134,27 +134,6 @@ func TestNew_Refuses(t *testing.T) {
 	}
 }
 
-func TestTruncateUTF8(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly", 7, "exactly"},
-		{"cut here", 3, "cut"},
-		{"añb", 2, "a"}, // ñ is two bytes: not split
-		{"日本", 4, "日"},
-		{"日本", 2, ""},
-	}
-	for _, tt := range tests {
-		if got := truncateUTF8(tt.in, tt.n); got != tt.want {
-			t.Errorf("truncateUTF8(%q, %d) = %q; want %q", tt.in, tt.n, got, tt.want)
-		}
-	}
-}
-
 // TestBeginRotateEnd walks one session through its life: begin (with its
 // client recorded), rotate, reuse, and the revoked set after each end.
 func TestBeginRotateEnd(t *testing.T) {

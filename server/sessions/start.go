@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -46,7 +44,7 @@ func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role 
 	}
 	if err := tx.CreateSession(ctx, db.CreateSessionParams{
 		ID: sessionID, UserID: user, LifetimeSeconds: s.policy.Lifetime.Seconds(),
-		UserAgent: truncateUTF8(textOf(c.UserAgent), maxUserAgent), Ip: ip,
+		UserAgent: auth.HeaderText(c.UserAgent, maxUserAgent), Ip: ip,
 	}); err != nil {
 		return Pair{}, fmt.Errorf("creating the session: %w", err)
 	}
@@ -63,21 +61,4 @@ func (s *Service) pair(user, session uuid.UUID, role auth.Role, refresh string) 
 		return Pair{}, err
 	}
 	return Pair{UserID: user, SessionID: session, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL()}, nil
-}
-
-// textOf repairs a header value into text PostgreSQL takes: invalid UTF-8 and
-// NUL become U+FFFD. Header bytes are the client's, not ours to refuse a login over.
-func textOf(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

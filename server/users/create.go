@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/store"
 )
@@ -37,11 +38,29 @@ func (us *Service) Create(ctx context.Context, in NewUser) (db.UserProfile, erro
 	if err != nil {
 		return db.UserProfile{}, err
 	}
-	row, err := us.q.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, EmailKey: auth.EmailKey(email), Name: name, Role: db.UserRole(in.Role), PasswordHash: hash})
+	var u db.UserProfile
+	err = store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		row, err := tx.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, EmailKey: auth.EmailKey(email), Name: name, Role: db.UserRole(in.Role), PasswordHash: hash})
+		if err != nil {
+			return err
+		}
+		u = db.UserProfile(row)
+		return audit.Record(ctx, tx.Queries, creation(ctx, u))
+	})
 	if store.IsUniqueViolation(err, store.UniqueUsersEmailLive) {
 		return db.UserProfile{}, ErrEmailTaken
 	}
-	return db.UserProfile(row), err
+	return u, err
+}
+
+// creation is the event of a new user: registered by themself, or created by
+// an admin (through the API, or by the command line, with no actor).
+func creation(ctx context.Context, u db.UserProfile) audit.Event {
+	e := audit.Event{Action: audit.UserRegistered, Target: audit.Ptr(u.ID), Details: map[string]any{"role": string(u.Role)}}
+	if _, byAPI := auth.PrincipalFrom(ctx); byAPI || u.Role == db.UserRoleAdmin {
+		e.Action = audit.UserCreatedByAdmin
+	}
+	return e
 }
 
 // CheckPassword applies the password policy in the CPU slots: nil, a

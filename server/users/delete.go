@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
 )
@@ -31,14 +32,23 @@ func (us *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if _, err := tx.SoftDeleteUser(ctx, id); err != nil {
 			return err
 		}
-		return us.sessions.EndAllTx(ctx, tx, id, nil, sessions.ReasonUserDeleted)
+		if err := us.sessions.EndAllTx(ctx, tx, id, nil, sessions.ReasonUserDeleted); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Queries, audit.Event{Action: audit.UserDeleted, Target: audit.Ptr(id)})
 	})
 }
 
 // Restore undoes a soft delete. Its errors: ErrEmailTaken (a live user has
 // taken the address since), ErrNotDeleted, ErrNotFound, or anything else.
 func (us *Service) Restore(ctx context.Context, id uuid.UUID) (db.UserProfile, error) {
-	row, err := us.q.RestoreUser(ctx, id)
+	var row db.RestoreUserRow
+	err := store.InTx(ctx, us.pool, func(tx *store.Tx) (err error) {
+		if row, err = tx.RestoreUser(ctx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Queries, audit.Event{Action: audit.UserRestored, Target: audit.Ptr(id)})
+	})
 	switch {
 	case store.IsUniqueViolation(err, store.UniqueUsersEmailLive):
 		return db.UserProfile{}, ErrEmailTaken

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
@@ -61,6 +62,9 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	case errors.As(err, &refused):
 		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
 			return sessions.Pair{}, ferr
+		}
+		if aerr := audit.Record(ctx, us.q, loginFailure(refused)); aerr != nil {
+			return sessions.Pair{}, aerr
 		}
 		us.padFailure(ctx, start)
 	case err == nil && failed:
@@ -131,5 +135,19 @@ func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, v
 			return sessions.Pair{}, fmt.Errorf("re-hash: updated %d rows, want 1", n)
 		}
 	}
-	return us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), c)
+	pair, err := us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), c)
+	if err != nil {
+		return sessions.Pair{}, err
+	}
+	return pair, audit.Record(ctx, tx.Queries, audit.Event{Action: audit.UserLoginSucceeded, Target: audit.Ptr(id), Session: audit.Ptr(pair.SessionID)})
+}
+
+// loginFailure is the event of a refused login: the account when there is one;
+// for an unknown address nothing of it, not even the address.
+func loginFailure(f *LoginFailure) audit.Event {
+	e := audit.Event{Action: audit.UserLoginFailed, Details: map[string]any{"reason": f.Reason}}
+	if f.UserID != uuid.Nil {
+		e.Target = audit.Ptr(f.UserID)
+	}
+	return e
 }

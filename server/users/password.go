@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
 )
@@ -50,7 +51,14 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 		if _, err := tx.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: id, PasswordHash: hash}); err != nil {
 			return err
 		}
-		return us.sessions.EndAllTx(ctx, tx, id, pc.Keep, sessions.ReasonPasswordChanged)
+		if err := us.sessions.EndAllTx(ctx, tx, id, pc.Keep, sessions.ReasonPasswordChanged); err != nil {
+			return err
+		}
+		action := audit.UserPasswordChanged
+		if pc.Current == nil {
+			action = audit.UserPasswordResetByAdmin
+		}
+		return audit.Record(ctx, tx.Queries, audit.Event{Action: action, Target: audit.Ptr(id)})
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
@@ -88,9 +89,33 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 		return db.UserProfile{}, err
 	}
 	if roleChanged {
-		err = us.sessions.EndAllTx(ctx, tx, change.ID, nil, sessions.ReasonRoleChanged)
+		if err := us.sessions.EndAllTx(ctx, tx, change.ID, nil, sessions.ReasonRoleChanged); err != nil {
+			return db.UserProfile{}, err
+		}
 	}
-	return db.UserProfile(row), err
+	for _, e := range changes(cur, db.UserProfile(row)) {
+		if err := audit.Record(ctx, tx.Queries, e); err != nil {
+			return db.UserProfile{}, err
+		}
+	}
+	return db.UserProfile(row), nil
+}
+
+// changes are the events of a patch: one per kind of change made.
+func changes(before, after db.UserProfile) []audit.Event {
+	var out []audit.Event
+	target := audit.Ptr(after.ID)
+	if before.EmailKey != after.EmailKey {
+		out = append(out, audit.Event{Action: audit.UserEmailChanged, Target: target})
+	}
+	if before.Name != after.Name {
+		out = append(out, audit.Event{Action: audit.UserNameChanged, Target: target})
+	}
+	if before.Role != after.Role {
+		out = append(out, audit.Event{Action: audit.UserRoleChanged, Target: target,
+			Details: map[string]any{"old_role": string(before.Role), "new_role": string(after.Role)}})
+	}
+	return out
 }
 
 // lockUser reads a live user and locks its row for the rest of tx.

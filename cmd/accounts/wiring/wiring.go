@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/metrics"
@@ -40,6 +41,8 @@ type Config struct {
 	HashQueue auth.Queue
 	// AuthAttemptsPerMinute limits ratelimit.ScopeAuth per client IP; 0: no limit.
 	AuthAttemptsPerMinute int
+	// AuditRetention is how long audit events are kept.
+	AuditRetention time.Duration
 	// AccountFailuresBeforeBackoff is how many consecutive failed logins (or
 	// wrong current passwords) an account takes before each further attempt
 	// waits; 0: no backoff.
@@ -70,10 +73,12 @@ type Service struct {
 	Users    *users.Service
 	// Metrics is the registry the metrics listener serves.
 	Metrics *metrics.Metrics
-	pruner  ratelimit.Pruner
-	log     *slog.Logger
-	health  *store.Health
-	pool    *pgxpool.Pool
+	// Audit is the audit log.
+	Audit  *audit.Log
+	pruner ratelimit.Pruner
+	log    *slog.Logger
+	health *store.Health
+	pool   *pgxpool.Pool
 }
 
 // New builds the service. Its sessions' revoked set is not started: call Start
@@ -117,15 +122,16 @@ func New(cfg Config, env Env) (*Service, error) {
 		return nil, err
 	}
 	health := store.NewHealth(env.Logger)
+	auditLog := audit.NewLog(env.Pool, cfg.AuditRetention)
 	srv, err := server.New(server.Deps{
 		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
-		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health, Metrics: m,
+		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health, Metrics: m, Audit: auditLog,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pruner := ratelimit.Pruner{Shared: shared, Backoff: backoff, Log: env.Logger}
-	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, pruner: pruner, log: env.Logger, health: health, pool: env.Pool}, nil
+	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, pruner: pruner, log: env.Logger, health: health, pool: env.Pool}, nil
 }
 
 // Start loads the revoked set and keeps it current until ctx ends. Every
@@ -141,6 +147,7 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	if pruneEvery > 0 {
 		go s.Sessions.PruneEvery(ctx, pruneEvery)
 		go s.pruner.Run(ctx, pruneEvery)
+		go s.pruneAudit(ctx, pruneEvery)
 		go s.Users.KeepFailureFloor(ctx, pruneEvery, s.log)
 	}
 	return nil
@@ -160,6 +167,25 @@ func (cfg Config) HashSlots() *auth.CPUSlots {
 		q.Wait = cfg.HashQueue.Wait
 	}
 	return auth.NewCPUSlots(n, q)
+}
+
+// pruneAudit deletes audit events past their retention every interval until
+// ctx ends.
+func (s *Service) pruneAudit(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.Audit.Prune(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning audit events failed", slog.Any("error", err))
+		} else if n > 0 {
+			s.log.Info("pruned audit events", slog.Int64("events", n))
+		}
+	}
 }
 
 // buildHasher returns env's hasher, or the argon2id one of cfg with its CPU

@@ -391,6 +391,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events (admin)
+         * @description Who did what to which account, from where and when, newest first, in pages
+         *     by keyset like `GET /api/v1/users` (`next_cursor`, or the `Link: rel="next"`
+         *     header; a cursor works only with the filters it was issued for). Every
+         *     event was written in the transaction of its change.
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A user's own security activity
+         * @description The events about one account (new sessions and from where, failed logins,
+         *     password, email and role changes, …), newest first, in pages by keyset. For
+         *     the user themself or an admin; anyone else gets 404.
+         */
+        get: operations["listUserAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -435,6 +483,60 @@ export interface components {
              * @description When the account was last changed.
              */
             updated_at: string;
+        };
+        /**
+         * @description What happened, as a stable dotted name; a name is never changed, and new ones
+         *     may be added.
+         * @enum {string}
+         */
+        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored";
+        /** @description One thing that happened to an account. */
+        AuditEvent: {
+            /**
+             * Format: uuid
+             * @description The event's id.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it happened.
+             */
+            occurred_at: string;
+            action: components["schemas"]["AuditAction"];
+            /**
+             * Format: uuid
+             * @description Who did it; null for an anonymous request or the command line.
+             */
+            actor_id: string | null;
+            /** @description The actor's role then. */
+            actor_role: components["schemas"]["Role"] | null;
+            /**
+             * Format: uuid
+             * @description The account concerned; null for a failed login of an unknown address.
+             */
+            target_id: string | null;
+            /**
+             * Format: uuid
+             * @description The session concerned, if any.
+             */
+            session_id: string | null;
+            /** @description The client's IP address. */
+            ip: string | null;
+            /** @description The client's User-Agent. */
+            user_agent: string;
+            /** @description The request's id, as in the access log. */
+            request_id: string;
+            /** @description A small object, such as the old and new role; never the value of a secret. */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A page of audit events. */
+        AuditEventList: {
+            /** @description The events of this page. */
+            items: components["schemas"]["AuditEvent"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /** @description A page of users. */
         UserList: {
@@ -928,6 +1030,10 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Page size. */
+        Limit: number;
+        /** @description The `next_cursor` of the previous page. */
+        Cursor: string;
         /** @description The user's id. */
         UserID: string;
         /** @description Apply the change only if the user is still at this ETag (RFC 9110). */
@@ -1549,6 +1655,81 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Only events caused by this user. */
+                actor?: string;
+                /** @description Only events about this user. */
+                target?: string;
+                /** @description Only events of these actions (repeat the parameter for several). */
+                action?: components["schemas"]["AuditAction"][];
+                /** @description Only events at or after this instant (RFC 3339). */
+                since?: string;
+                /** @description Only events before this instant (RFC 3339). */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listUserAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -1560,6 +1741,7 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsApiV1UsersGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/users"]["get"]["parameters"]["query"]["sort"]> = ["created_at", "-created_at"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["user", "admin"];
+export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored"];
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
