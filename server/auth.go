@@ -50,6 +50,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	var refused *users.LoginFailure
 	if errors.As(err, &refused) {
 		s.logLogin(ctx, "login failed", refused.UserID, refused.Reason)
+		httpx.Explain(ctx, "invalid_credentials")
 		p := httpx.Problem(ctx, api.CodeInvalidCredentials, "The email address or password is wrong.")
 		return api.Login401ApplicationProblemPlusJSONResponse{InvalidCredentialsApplicationProblemPlusJSONResponse: api.InvalidCredentialsApplicationProblemPlusJSONResponse(p)}, nil
 	}

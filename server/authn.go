@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -28,12 +29,21 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	}
 	token, ok := httpx.BearerToken(c.Request())
 	if !ok {
+		httpx.Explain(ctx, "no_token")
 		return httpx.ErrNoToken
 	}
-	p, err := s.Tokens.Verify(token)
-	if err != nil || s.Sessions.Revoked(p.SessionID) {
+	p, cached, err := s.Tokens.VerifyCached(token)
+	s.Logger.LogAttrs(ctx, slog.LevelDebug, "access token", slog.Bool("cached", cached), slog.Bool("valid", err == nil))
+	switch {
+	case err != nil:
+		httpx.Explain(ctx, auth.TokenFailure(err))
+		return httpx.ErrBadToken
+	case s.Sessions.Revoked(p.SessionID):
+		httpx.SetActor(ctx, p.UserID.String())
+		httpx.Explain(ctx, "revoked")
 		return httpx.ErrBadToken
 	}
+	httpx.SetActor(ctx, p.UserID.String())
 	// Update the request in place: the validator goes on with this same
 	// *http.Request and leaves the validated body on it, which the strict
 	// handler binds. A new request (c.SetRequest) would lose that body.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -29,8 +30,11 @@ func (s *Server) limitAttempts(scope ratelimit.Scope) echo.MiddlewareFunc {
 				return fmt.Errorf("rate limit %s: %w", scope, err)
 			}
 			setRateLimitHeaders(c, d)
+			s.Logger.LogAttrs(ctx, slog.LevelDebug, "rate limit", slog.String("scope", string(scope)),
+				slog.Bool("allowed", d.Allowed), slog.Int("remaining", d.Remaining))
 			if !d.Allowed {
 				s.Metrics.RateLimited(string(scope))
+				httpx.Explain(ctx, "rate_limited:"+string(scope))
 				return refuse(c, d)
 			}
 			return next(c)

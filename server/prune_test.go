@@ -42,3 +42,25 @@ func TestPruneSessions(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneAuditEvents(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t) // retention 90 days
+	e.NewUser(t)           // recent events: registered, login succeeded
+	// More old events than one batch deletes, and one just inside the retention.
+	mustExec(t, e, `INSERT INTO audit_events (id, occurred_at, action)
+		SELECT gen_random_uuid(), now() - interval '91 days', 'user.login_failed' FROM generate_series(1, 2500)`)
+	mustExec(t, e, `INSERT INTO audit_events (id, occurred_at, action) VALUES (gen_random_uuid(), now() - interval '89 days', 'user.login_failed')`)
+	n, err := e.Service.Audit.Prune(context.Background())
+	if err != nil || n != 2500 {
+		t.Fatalf("pruned %d (%v), want the 2500 events older than the 90 days retention", n, err)
+	}
+	var left, old int
+	if err := e.Pool.QueryRow(context.Background(),
+		"SELECT count(*), count(*) FILTER (WHERE occurred_at < now() - interval '90 days') FROM audit_events").Scan(&left, &old); err != nil {
+		t.Fatal(err)
+	}
+	if left != 3 || old != 0 {
+		t.Fatalf("%d events left (%d past the retention); want the 2 recent ones and the one 89 days old", left, old)
+	}
+}

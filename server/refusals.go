@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,14 +36,19 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 			return nil
 		}
 		var refused *ratelimit.Refused
+		ctx := c.Request().Context()
 		switch {
 		case errors.Is(err, auth.ErrOverloaded):
+			httpx.Explain(ctx, "overloaded")
 			return httpx.Overloaded(c, overloadRetry)
 		case errors.As(err, &refused):
 			s.Metrics.RateLimited("account")
+			httpx.Explain(ctx, "rate_limited:account")
+			s.Logger.LogAttrs(ctx, slog.LevelDebug, "account backoff", slog.Int("retry_after_s", seconds(refused.Decision.RetryAfter)))
 			setRateLimitHeaders(c, refused.Decision)
 			return refuse(c, refused.Decision)
-		case store.IsUnavailable(err) && c.Request().Context().Err() != context.Canceled:
+		case store.IsUnavailable(err) && ctx.Err() != context.Canceled:
+			httpx.Explain(ctx, "database_unavailable")
 			s.Health.Observe(err)
 			return httpx.DatabaseUnavailable(c, outageRetry)
 		}

@@ -18,9 +18,11 @@ func (s *Server) RefreshToken(ctx context.Context, req api.RefreshTokenRequestOb
 	switch r.Outcome {
 	case sessions.Reused:
 		s.Metrics.Refresh("reused")
+		httpx.Explain(ctx, "refresh_reused")
 		return refreshRefused(ctx, api.CodeRefreshTokenReused, "This refresh token was already used; its session is now ended. Log in again."), nil
 	case sessions.Invalid:
 		s.Metrics.Refresh("invalid")
+		httpx.Explain(ctx, "refresh_invalid")
 		return refreshRefused(ctx, api.CodeInvalidRefreshToken, "The refresh token is unknown, expired or revoked."), nil
 	}
 	s.Metrics.Refresh("rotated")

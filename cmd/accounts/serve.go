@@ -12,6 +12,7 @@ import (
 
 	"github.com/meridianhq/accounts/cmd/accounts/wiring"
 	"github.com/meridianhq/accounts/server"
+	"github.com/meridianhq/accounts/server/tracing"
 )
 
 // pruneEvery is how often each replica prunes ended sessions.
@@ -34,6 +35,12 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	cfg.DB.Trace = tracing.Enabled(env.Getenv)
+	stopTracing, err := tracing.Setup(ctx, cfg.DB.Trace, version)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return err

@@ -99,26 +99,33 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID, role Role) (string, error) {
 }
 
 // Verify checks an access token and returns its principal. Whether the session
-// has been revoked since is for the caller to check.
+// has been revoked since is for the caller to check. A refused token is a
+// *TokenError saying why, for the log.
 func (t *Tokens) Verify(token string) (Principal, error) {
+	p, _, err := t.VerifyCached(token)
+	return p, err
+}
+
+// VerifyCached is Verify, and reports whether the token came from the cache.
+func (t *Tokens) VerifyCached(token string) (Principal, bool, error) {
 	if len(token) > maxTokenLength {
-		return Principal{}, ErrInvalidToken
+		return Principal{}, false, &TokenError{Reason: "too_long"}
 	}
 	key := sha256.Sum256([]byte(token))
 	now := t.opts.Now()
 	if p, ok := t.cache.get(key); ok {
 		// As jwx decides for a token it verifies: valid while now < exp + leeway.
 		if !now.Before(p.ExpiresAt.Add(t.opts.Leeway)) {
-			return Principal{}, fmt.Errorf("%w: expired", ErrInvalidToken)
+			return Principal{}, true, &TokenError{Reason: "expired"}
 		}
-		return p, nil
+		return p, true, nil
 	}
 	p, err := t.verify([]byte(token))
 	if err != nil {
-		return Principal{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return Principal{}, false, t.why([]byte(token), err)
 	}
 	t.cache.put(key, p, now)
-	return p, nil
+	return p, false, nil
 }
 
 // verify checks the signature with our keys only, each with its own algorithm
@@ -131,10 +138,10 @@ func (t *Tokens) verify(token []byte) (Principal, error) {
 		jws.WithCompact(),
 		jws.WithVerifiedSignature(&sig))
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, fmt.Errorf("%w: %v", errSignature, err)
 	}
 	if typ, _ := sig.ProtectedHeaders().Type(); typ != AccessTokenType {
-		return Principal{}, fmt.Errorf("typ %q, want %q", typ, AccessTokenType)
+		return Principal{}, fmt.Errorf("%w: typ %q, want %q", errWrongType, typ, AccessTokenType)
 	}
 	tok, err := jwt.Parse(payload,
 		jwt.WithVerify(false),

@@ -251,94 +251,97 @@ func TestTokens_VerifyRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		make func(t *testing.T, e *tokenEnv) string
+		// reason is what the log is told (TokenFailure); the client is told
+		// nothing more than 401.
+		reason string
+		make   func(t *testing.T, e *tokenEnv) string
 	}{
-		{"Empty", func(*testing.T, *tokenEnv) string { return "" }},
-		{"Garbage", func(*testing.T, *tokenEnv) string { return "not.a.token" }},
-		{"AlgNone", func(t *testing.T, e *tokenEnv) string {
+		{"Empty", "malformed", func(*testing.T, *tokenEnv) string { return "" }},
+		{"Garbage", "malformed", func(*testing.T, *tokenEnv) string { return "not.a.token" }},
+		{"AlgNone", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			hdr := e.header()
 			hdr["alg"] = "none"
 			return b64JSON(t, hdr) + "." + b64JSON(t, e.claims()) + "."
 		}},
-		{"AlgNoneSignatureKept", func(t *testing.T, e *tokenEnv) string {
+		{"AlgNoneSignatureKept", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			parts := strings.Split(e.crafted(t, func(map[string]any, map[string]any) {}), ".")
 			hdr := e.header()
 			hdr["alg"] = "none"
 			return b64JSON(t, hdr) + "." + parts[1] + "." + parts[2]
 		}},
-		{"HS256_PublicKeyAsSecret", func(t *testing.T, e *tokenEnv) string {
+		{"HS256_PublicKeyAsSecret", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			return hs256(t, e, ed25519Of(t, e.key).Public().(ed25519.PublicKey))
 		}},
-		{"HS256_JWKSAsSecret", func(t *testing.T, e *tokenEnv) string {
+		{"HS256_JWKSAsSecret", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			return hs256(t, e, e.tokens.Keys().PublicJSON())
 		}},
-		{"ExpiredBeyondLeeway", func(t *testing.T, e *tokenEnv) string {
+		{"ExpiredBeyondLeeway", "expired", func(t *testing.T, e *tokenEnv) string {
 			tok, _, _ := e.issue(t, RoleUser)
 			e.clock.Advance(testTTL + testLeeway + time.Second)
 			return tok
 		}},
-		{"NotBeforeBeyondLeeway", func(t *testing.T, e *tokenEnv) string {
+		{"NotBeforeBeyondLeeway", "not_yet_valid", func(t *testing.T, e *tokenEnv) string {
 			return e.jwxSigned(t, func(b *jwt.Builder) *jwt.Builder {
 				return b.NotBefore(e.clock.Now().Add(testLeeway + time.Minute))
 			})
 		}},
-		{"IssuedInFutureBeyondLeeway", func(t *testing.T, e *tokenEnv) string {
+		{"IssuedInFutureBeyondLeeway", "invalid_claims", func(t *testing.T, e *tokenEnv) string {
 			return e.jwxSigned(t, func(b *jwt.Builder) *jwt.Builder {
 				return b.IssuedAt(e.clock.Now().Add(testLeeway + time.Minute))
 			})
 		}},
-		{"WrongIssuer", mutated(func(_, c map[string]any) { c["iss"] = "https://evil.test" })},
-		{"WrongAudience", mutated(func(_, c map[string]any) { c["aud"] = []string{"other-api"} })},
-		{"WrongAudienceString", mutated(func(_, c map[string]any) { c["aud"] = "other-api" })},
-		{"UnknownKid", mutated(func(h, _ map[string]any) { h["kid"] = "unknown" })},
-		{"MissingKid", mutated(func(h, _ map[string]any) { delete(h, "kid") })},
-		{"OtherKeyOurKid", func(t *testing.T, e *tokenEnv) string {
+		{"WrongIssuer", "wrong_issuer_or_audience", mutated(func(_, c map[string]any) { c["iss"] = "https://evil.test" })},
+		{"WrongAudience", "wrong_issuer_or_audience", mutated(func(_, c map[string]any) { c["aud"] = []string{"other-api"} })},
+		{"WrongAudienceString", "wrong_issuer_or_audience", mutated(func(_, c map[string]any) { c["aud"] = "other-api" })},
+		{"UnknownKid", "unknown_key", mutated(func(h, _ map[string]any) { h["kid"] = "unknown" })},
+		{"MissingKid", "unknown_key", mutated(func(h, _ map[string]any) { delete(h, "kid") })},
+		{"OtherKeyOurKid", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			return craft(t, e.header(), e.claims(), ed25519Of(t, newKey(t)))
 		}},
-		{"TamperedPayload", func(t *testing.T, e *tokenEnv) string {
+		{"TamperedPayload", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			parts := strings.Split(e.crafted(t, func(map[string]any, map[string]any) {}), ".")
 			c := e.claims()
 			c["role"] = "admin"
 			return parts[0] + "." + b64JSON(t, c) + "." + parts[2]
 		}},
-		{"MissingExp", mutated(func(_, c map[string]any) { delete(c, "exp") })},
-		{"MissingIat", mutated(func(_, c map[string]any) { delete(c, "iat") })},
-		{"MissingIss", mutated(func(_, c map[string]any) { delete(c, "iss") })},
-		{"MissingAud", mutated(func(_, c map[string]any) { delete(c, "aud") })},
-		{"MissingSub", mutated(func(_, c map[string]any) { delete(c, "sub") })},
-		{"MissingSid", mutated(func(_, c map[string]any) { delete(c, "sid") })},
-		{"MissingRole", mutated(func(_, c map[string]any) { delete(c, "role") })},
-		{"ExpNotNumber", mutated(func(_, c map[string]any) { c["exp"] = "tomorrow" })},
-		{"MissingTyp", mutated(func(h, _ map[string]any) { delete(h, "typ") })},
-		{"TypJWT", mutated(func(h, _ map[string]any) { h["typ"] = "JWT" })},
-		{"TypEmpty", mutated(func(h, _ map[string]any) { h["typ"] = "" })},
-		{"NonUUIDSub", mutated(func(_, c map[string]any) { c["sub"] = "42" })},
-		{"NonUUIDSid", mutated(func(_, c map[string]any) { c["sid"] = "session-1" })},
-		{"SidNotString", mutated(func(_, c map[string]any) { c["sid"] = 7 })},
-		{"UnknownRole", mutated(func(_, c map[string]any) { c["role"] = "root" })},
-		{"RoleWrongCase", mutated(func(_, c map[string]any) { c["role"] = "Admin" })},
-		{"EmptyRole", mutated(func(_, c map[string]any) { c["role"] = "" })},
-		{"Truncated", func(t *testing.T, e *tokenEnv) string {
+		{"MissingExp", "invalid_claims", mutated(func(_, c map[string]any) { delete(c, "exp") })},
+		{"MissingIat", "invalid_claims", mutated(func(_, c map[string]any) { delete(c, "iat") })},
+		{"MissingIss", "wrong_issuer_or_audience", mutated(func(_, c map[string]any) { delete(c, "iss") })},
+		{"MissingAud", "wrong_issuer_or_audience", mutated(func(_, c map[string]any) { delete(c, "aud") })},
+		{"MissingSub", "invalid_claims", mutated(func(_, c map[string]any) { delete(c, "sub") })},
+		{"MissingSid", "invalid_claims", mutated(func(_, c map[string]any) { delete(c, "sid") })},
+		{"MissingRole", "invalid_claims", mutated(func(_, c map[string]any) { delete(c, "role") })},
+		{"ExpNotNumber", "invalid_claims", mutated(func(_, c map[string]any) { c["exp"] = "tomorrow" })},
+		{"MissingTyp", "wrong_type", mutated(func(h, _ map[string]any) { delete(h, "typ") })},
+		{"TypJWT", "wrong_type", mutated(func(h, _ map[string]any) { h["typ"] = "JWT" })},
+		{"TypEmpty", "wrong_type", mutated(func(h, _ map[string]any) { h["typ"] = "" })},
+		{"NonUUIDSub", "invalid_claims", mutated(func(_, c map[string]any) { c["sub"] = "42" })},
+		{"NonUUIDSid", "invalid_claims", mutated(func(_, c map[string]any) { c["sid"] = "session-1" })},
+		{"SidNotString", "invalid_claims", mutated(func(_, c map[string]any) { c["sid"] = 7 })},
+		{"UnknownRole", "invalid_claims", mutated(func(_, c map[string]any) { c["role"] = "root" })},
+		{"RoleWrongCase", "invalid_claims", mutated(func(_, c map[string]any) { c["role"] = "Admin" })},
+		{"EmptyRole", "invalid_claims", mutated(func(_, c map[string]any) { c["role"] = "" })},
+		{"Truncated", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			tok, _, _ := e.issue(t, RoleUser)
 			return tok[:len(tok)-4]
 		}},
-		{"SignatureDropped", func(t *testing.T, e *tokenEnv) string {
+		{"SignatureDropped", "malformed", func(t *testing.T, e *tokenEnv) string {
 			tok, _, _ := e.issue(t, RoleUser)
 			return tok[:strings.LastIndexByte(tok, '.')+1]
 		}},
-		{"TwoSegments", func(t *testing.T, e *tokenEnv) string {
+		{"TwoSegments", "malformed", func(t *testing.T, e *tokenEnv) string {
 			tok, _, _ := e.issue(t, RoleUser)
 			return tok[:strings.LastIndexByte(tok, '.')]
 		}},
-		{"ExtraSegment", func(t *testing.T, e *tokenEnv) string {
+		{"ExtraSegment", "malformed", func(t *testing.T, e *tokenEnv) string {
 			tok, _, _ := e.issue(t, RoleUser)
 			return tok + ".AAAA"
 		}},
-		{"SurroundingSpace", func(t *testing.T, e *tokenEnv) string {
+		{"SurroundingSpace", "malformed", func(t *testing.T, e *tokenEnv) string {
 			tok, _, _ := e.issue(t, RoleUser)
 			return " " + tok + " "
 		}},
-		{"JSONSerialization", func(t *testing.T, e *tokenEnv) string {
+		{"JSONSerialization", "bad_signature", func(t *testing.T, e *tokenEnv) string {
 			hdr := jws.NewHeaders()
 			if err := hdr.Set(jws.TypeKey, AccessTokenType); err != nil {
 				t.Fatal(err)
@@ -350,15 +353,19 @@ func TestTokens_VerifyRejects(t *testing.T) {
 			}
 			return string(signed)
 		}},
-		{"OverMaxLength", mutated(func(_, c map[string]any) { c["pad"] = strings.Repeat("x", maxTokenLength) })},
+		{"OverMaxLength", "too_long", mutated(func(_, c map[string]any) { c["pad"] = strings.Repeat("x", maxTokenLength) })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newTokenEnv(t, 8)
 			tok := tt.make(t, e)
-			if p, err := e.tokens.Verify(tok); !errors.Is(err, ErrInvalidToken) {
+			p, err := e.tokens.Verify(tok)
+			if !errors.Is(err, ErrInvalidToken) {
 				t.Errorf("Verify = %+v, %v; want an error wrapping ErrInvalidToken", p, err)
+			}
+			if got := TokenFailure(err); got != tt.reason {
+				t.Errorf("TokenFailure = %q, want %q", got, tt.reason)
 			}
 			// A refused token is not cached: it is refused again.
 			if _, err := e.tokens.Verify(tok); !errors.Is(err, ErrInvalidToken) {

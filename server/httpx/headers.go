@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -39,8 +40,8 @@ func PageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // Authorization header, never in cookies, so credentials are not allowed; the
 // headers clients read (ETag, Link, Location, Retry-After, X-Request-ID and the
 // bearer challenge) are exposed.
-func CORS(origins []string) echo.MiddlewareFunc {
-	return middleware.CORSWithConfig(middleware.CORSConfig{
+func CORS(log *slog.Logger, origins []string) echo.MiddlewareFunc {
+	cors := middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: origins,
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", HeaderRequestID},
@@ -48,6 +49,39 @@ func CORS(origins []string) echo.MiddlewareFunc {
 			echo.HeaderWWWAuthenticate},
 		MaxAge: 600,
 	})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		h := cors(next)
+		return func(c echo.Context) error {
+			err := h(c)
+			if refusedPreflight(c) {
+				ctx := c.Request().Context()
+				Explain(ctx, "cors_origin_refused")
+				log.LogAttrs(ctx, slog.LevelInfo, "CORS preflight refused: origin not allowed",
+					slog.String("request_id", Info(ctx).ID), slog.String("origin", clip(c.Request().Header.Get(echo.HeaderOrigin), maxLoggedOrigin)))
+			}
+			return err
+		}
+	}
+}
+
+// maxLoggedOrigin bounds the client-supplied Origin in the log.
+const maxLoggedOrigin = 200
+
+// refusedPreflight reports whether c was a CORS preflight that the CORS
+// middleware answered without allowing its origin.
+func refusedPreflight(c echo.Context) bool {
+	req := c.Request()
+	return req.Method == http.MethodOptions && req.Header.Get(echo.HeaderOrigin) != "" &&
+		req.Header.Get(echo.HeaderAccessControlRequestMethod) != "" &&
+		c.Response().Header().Get(echo.HeaderAccessControlAllowOrigin) == ""
+}
+
+// clip cuts s to at most n bytes.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // LimitBody refuses a declared Content-Length over limit at once, and caps the

@@ -42,7 +42,7 @@ func NewEcho(log *slog.Logger, o Options) *echo.Echo {
 	e.IPExtractor = IPExtractor(o.TrustedProxies)
 	e.Use(RequestContext(log, o), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
 	if len(o.CORSOrigins) > 0 {
-		e.Use(CORS(o.CORSOrigins))
+		e.Use(CORS(log, o.CORSOrigins))
 	}
 	return e
 }

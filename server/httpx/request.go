@@ -6,22 +6,37 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/meridianhq/accounts/server/tracing"
 )
 
 // HeaderRequestID carries the request id in both directions.
 const HeaderRequestID = "X-Request-ID"
 
 // RequestInfo is what the middleware learns about a request: its id, the
-// client, and the operationId once the route is known.
+// client, the operationId once the route is known, and as it goes on who is
+// calling and why it was refused.
 type RequestInfo struct {
 	ID        string
 	Operation string
 	// IP is the client IP, as the configured IP extractor decided.
 	IP        string
 	UserAgent string
+	// Actor is the authenticated caller's user id (SetActor); "" when anonymous.
+	Actor string
+	// Why is the reason of a refusal, for the log only (Explain): the client
+	// gets the same answer whatever it is.
+	Why string
 }
 
 type requestInfoKey struct{}
@@ -33,6 +48,22 @@ func Info(ctx context.Context) RequestInfo {
 		return *ri
 	}
 	return RequestInfo{}
+}
+
+// SetActor records the authenticated caller of the request in ctx.
+func SetActor(ctx context.Context, id string) {
+	if ri, ok := ctx.Value(requestInfoKey{}).(*RequestInfo); ok {
+		ri.Actor = id
+	}
+}
+
+// Explain records why the request in ctx is refused (a token "expired", a
+// session "revoked", "rate_limited:login"): a closed set of words for the
+// access log, never for the response.
+func Explain(ctx context.Context, why string) {
+	if ri, ok := ctx.Value(requestInfoKey{}).(*RequestInfo); ok {
+		ri.Why = why
+	}
 }
 
 // validRequestID reports whether an incoming X-Request-ID is kept: at most 128
@@ -75,6 +106,11 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 				ri.ID = newRequestID()
 			}
 			ctx := context.WithValue(req.Context(), requestInfoKey{}, ri)
+			// Continue the caller's trace (W3C traceparent), in a span named after
+			// the operation once the route is known.
+			ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
+			ctx, span := tracing.Tracer().Start(ctx, req.Method+" "+c.Path(), trace.WithSpanKind(trace.SpanKindServer))
+			defer span.End()
 			if deadline > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, deadline)
@@ -90,19 +126,56 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			if o.Observe != nil {
 				o.Observe(ri.Operation, res.Status, took)
 			}
-			log.LogAttrs(req.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", ri.ID),
-				slog.String("operation", ri.Operation),
-				slog.String("method", req.Method),
-				slog.String("route", c.Path()),
-				slog.Int("status", res.Status),
-				slog.Int64("bytes", res.Size),
-				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-				slog.String("ip", ri.IP),
-			)
+			endSpan(span, ri.Operation, req.Method, c.Path(), res.Status)
+			logAccess(log, req, ri, traceID(span), c.Path(), res, took)
 			return nil
 		}
 	}
+}
+
+// logAccess writes the access-log line of a request; the actor and the reason
+// of a refusal only when there are some.
+func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, route string, res *echo.Response, took time.Duration) {
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs,
+		slog.String("request_id", ri.ID),
+		slog.String("trace_id", trace),
+		slog.String("operation", ri.Operation),
+		slog.String("method", req.Method),
+		slog.String("route", route),
+		slog.Int("status", res.Status),
+		slog.Int64("bytes", res.Size),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		slog.String("ip", ri.IP),
+	)
+	if ri.Actor != "" {
+		attrs = append(attrs, slog.String("actor", ri.Actor))
+	}
+	if ri.Why != "" {
+		attrs = append(attrs, slog.String("why", ri.Why))
+	}
+	log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// endSpan names the request's span after its operation and records the
+// outcome: method, route and status, nothing of the caller's data.
+func endSpan(span trace.Span, operation, method, route string, status int) {
+	if operation != "" {
+		span.SetName(operation)
+	}
+	span.SetAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRoute(route),
+		semconv.HTTPResponseStatusCode(status), attribute.String("accounts.operation", operation))
+	if status >= 500 {
+		span.SetStatus(codes.Error, http.StatusText(status))
+	}
+}
+
+// traceID is the request's trace id for the access log; empty without tracing.
+func traceID(span trace.Span) string {
+	if sc := span.SpanContext(); sc.HasTraceID() {
+		return sc.TraceID().String()
+	}
+	return ""
 }
 
 // OperationTag records the operationId of the route for the access log. It is

@@ -1,13 +1,18 @@
 package metrics
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meridianhq/accounts/server/testdb"
 )
 
 // names returns the names of every series the service exports.
@@ -93,4 +98,30 @@ func TestRequestOutsideTheContract(t *testing.T) {
 		}
 	}
 	t.Fatal("no accounts_http_requests_total")
+}
+
+// TestHandlerServesGauges scrapes the handler: the pool's statistics and the
+// listener's state are read at each scrape, next to the Go and process series.
+func TestHandlerServesGauges(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.NewPool(t)
+	m := New()
+	m.WatchPool(pool)
+	m.WatchListener(func() bool { return false }, func() time.Time { return time.Time{} })
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`accounts_db_pool_max_connections ` + strconv.Itoa(int(pool.Config().MaxConns)),
+		`accounts_db_pool_connections{state="idle"}`,
+		`accounts_db_pool_acquires_total`,
+		"accounts_revocation_listener_up 0",
+		"accounts_revocation_listener_last_heard_seconds -1",
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s in the scrape:\n%s", want, body)
+		}
+	}
 }

@@ -110,8 +110,8 @@ func (r *revokedSet) next(ctx context.Context, conn *pgx.Conn) error {
 	r.mu.Lock()
 	r.lastHeard = time.Now()
 	r.mu.Unlock()
-	if id, err := uuid.Parse(n.Payload); err == nil {
-		r.add(id)
+	if id, err := uuid.Parse(n.Payload); err == nil && r.add(id) > 0 {
+		r.log.Debug("revocation notified", slog.String("session_id", id.String()))
 	}
 	return nil
 }

@@ -73,8 +73,9 @@ func (r *revokedSet) has(session uuid.UUID) bool {
 	return ok
 }
 
-// add marks sessions revoked on this replica.
-func (r *revokedSet) add(sessions ...uuid.UUID) {
+// add marks sessions revoked on this replica, and returns how many it did not
+// know yet.
+func (r *revokedSet) add(sessions ...uuid.UUID) int {
 	forget := time.Now().Add(r.window + pollOverlap)
 	fresh := 0
 	r.mu.Lock()
@@ -88,6 +89,7 @@ func (r *revokedSet) add(sessions ...uuid.UUID) {
 	if r.applied != nil && fresh > 0 {
 		r.applied(fresh)
 	}
+	return fresh
 }
 
 // pollLoop polls often while LISTEN is down and less often while it works (at
@@ -133,7 +135,9 @@ func (r *revokedSet) poll(ctx context.Context, since time.Time) error {
 	for i, row := range rows {
 		ids[i] = row.ID
 	}
-	r.add(ids...)
+	if fresh := r.add(ids...); fresh > 0 {
+		r.log.Debug("revocations found by polling", slog.Int("sessions", fresh))
+	}
 	r.mu.Lock()
 	r.polled = started
 	r.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
@@ -32,6 +33,8 @@ type PoolOptions struct {
 	// (PgBouncer before 1.21) use pgx.QueryExecModeExec. 0: the URL's
 	// default_query_exec_mode, else pgx's default.
 	ExecMode pgx.QueryExecMode
+	// Trace gives every query a span (with its SQL, never its arguments).
+	Trace bool
 }
 
 // ExecModes are the names of the pgx query execution modes.
@@ -65,6 +68,9 @@ func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "accounts"
 	Configure(pc)
+	if o.Trace && pc.ConnConfig.Tracer == nil {
+		pc.ConnConfig.Tracer = otelpgx.NewTracer()
+	}
 	if o.StatementTimeout > 0 {
 		set := "SET statement_timeout = " + strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
 		after := pc.AfterConnect
