@@ -167,15 +167,13 @@ test-browser: $(E2E)/node_modules/.package-lock.json ## Swagger UI at /docs in h
 DEV_KEYS := .data/dev-signing-keys.json
 
 .PHONY: run
-run: build ## start the service on :8080, with a project-local PostgreSQL unless DATABASE_URL is set
+run: build ## start the service (ACCOUNTS_ADDR, default :8080) with a project-local PostgreSQL unless DATABASE_URL is set; it prints its URLs once listening
 	@url="$(RUN_DB)"; \
 	mkdir -p .data; [ -f $(DEV_KEYS) ] || $(BIN) keys generate --out $(DEV_KEYS); \
-	echo "accounts: API  http://localhost:8080/api/v1"; \
-	echo "accounts: docs http://localhost:8080/docs"; \
 	echo "accounts: Ctrl-C stops the service; the data in .data/ is kept for the next run."; \
 	echo "accounts: first admin: make admin EMAIL=you@example.com NAME='Your Name' (in another terminal)"; \
 	DATABASE_URL="$$url" ACCOUNTS_SIGNING_KEYS="$${ACCOUNTS_SIGNING_KEYS:-$(DEV_KEYS)}" \
-	ACCOUNTS_MIGRATE_ON_START=true exec $(BIN) serve
+	ACCOUNTS_MIGRATE_ON_START=true ACCOUNTS_PRINT_URLS=true exec $(BIN) serve
 
 .PHONY: admin
 admin: build ## create an admin in the make-run database: make admin EMAIL=you@example.com NAME='Your Name'

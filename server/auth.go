@@ -34,7 +34,7 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 	}
 	return api.Register201JSONResponse{
 		Body:    toUser(u),
-		Headers: api.Register201ResponseHeaders{Location: userLocation(u.ID)},
+		Headers: api.Register201ResponseHeaders{Location: userLocation(u.ID), ETag: etag(u.Version)},
 	}, nil
 }
 

@@ -71,6 +71,11 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, nil), api.RegisterHandlersOptions{
 		OperationMiddlewares: perOp,
 	})
+	ops, err := httpx.Operations(doc)
+	if err != nil {
+		return nil, err
+	}
+	httpx.RefuseShadowedMethods(e, ops)
 	e.GET("/docs/assets/*", docsAssets(), httpx.PageHeaders)
 	return e, nil
 }

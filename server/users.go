@@ -13,7 +13,7 @@ import (
 
 // GetMe returns the caller. A user deleted since the token was checked answers
 // 401 like a revoked token: its sessions are being revoked.
-func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMeResponseObject, error) {
+func (s *Server) GetMe(ctx context.Context, req api.GetMeRequestObject) (api.GetMeResponseObject, error) {
 	u, err := s.Users.Get(ctx, principal(ctx).UserID)
 	if errors.Is(err, users.ErrNotFound) {
 		return api.GetMe401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
@@ -22,7 +22,10 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if err != nil {
 		return nil, fmt.Errorf("get me: %w", err)
 	}
-	return api.GetMe200JSONResponse(toUser(u)), nil
+	if parseEntityTags(req.Params.IfNoneMatch).notModified(u.Version) {
+		return api.GetMe304Response{Headers: api.GetMe304ResponseHeaders{ETag: etag(u.Version)}}, nil
+	}
+	return api.GetMe200JSONResponse{Body: toUser(u), Headers: api.GetMe200ResponseHeaders{ETag: etag(u.Version)}}, nil
 }
 
 // GetUser returns a user to themself or to an admin.
@@ -36,6 +39,9 @@ func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
+	}
+	if parseEntityTags(req.Params.IfNoneMatch).notModified(u.Version) {
+		return api.GetUser304Response{Headers: api.GetUser304ResponseHeaders{ETag: etag(u.Version)}}, nil
 	}
 	return api.GetUser200JSONResponse{Body: toUser(u), Headers: api.GetUser200ResponseHeaders{ETag: etag(u.Version)}}, nil
 }
@@ -53,7 +59,7 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	if patch.Role != nil && auth.Authorize(p, auth.ActionChangeRole, req.Id) != auth.Allow {
 		return api.UpdateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, "Only an admin may change a role.")}, nil
 	}
-	u, err := s.Users.Update(ctx, req.Id, toPatch(patch), parseIfMatch(req.Params.IfMatch).allows)
+	u, err := s.Users.Update(ctx, req.Id, toPatch(patch), parseEntityTags(req.Params.IfMatch).allows)
 	if pr, ok := badRequest(ctx, err); ok {
 		return api.UpdateUser400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: pr}, nil
 	}

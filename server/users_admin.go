@@ -29,7 +29,7 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 	if err != nil {
 		return nil, fmt.Errorf("create user: %w", err)
 	}
-	return api.CreateUser201JSONResponse{Body: toUser(u), Headers: api.CreateUser201ResponseHeaders{Location: userLocation(u.ID)}}, nil
+	return api.CreateUser201JSONResponse{Body: toUser(u), Headers: api.CreateUser201ResponseHeaders{Location: userLocation(u.ID), ETag: etag(u.Version)}}, nil
 }
 
 // RestoreUser undoes a soft delete.
@@ -49,5 +49,5 @@ func (s *Server) RestoreUser(ctx context.Context, req api.RestoreUserRequestObje
 	case err != nil:
 		return nil, fmt.Errorf("restore user: %w", err)
 	}
-	return api.RestoreUser200JSONResponse(toUser(u)), nil
+	return api.RestoreUser200JSONResponse{Body: toUser(u), Headers: api.RestoreUser200ResponseHeaders{ETag: etag(u.Version)}}, nil
 }

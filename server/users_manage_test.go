@@ -35,8 +35,12 @@ func TestETagIfMatch(t *testing.T) {
 		status        int
 	}{
 		{"Stale_412", first, 412},
-		{"Weak_412", "W/" + second, 412},
-		{"Garbage_412", "nonsense", 412},
+		// The current version, but not as a strong quoted tag: a malformed
+		// header, not a changed user.
+		{"Weak_400", "W/" + second, 400},
+		{"Unquoted_400", strings.Trim(second, `"`), 400},
+		{"Garbage_400", "nonsense", 400},
+		{"UnterminatedList_400", second + ",", 400},
 		{"OneOfList_200", first + `, ` + second, 200},
 		{"Star_200", "*", 200},
 		{"Absent_LastWriterWins_200", "", 200},
@@ -55,7 +59,104 @@ func TestETagIfMatch(t *testing.T) {
 			if tc.status == 412 && servertest.ProblemOf(t, b).Code != string(api.CodePreconditionFailed) {
 				t.Fatalf("got %s", b)
 			}
+			if tc.status == 400 {
+				p := servertest.ProblemOf(t, b)
+				if p.Code != string(api.CodeValidationFailed) || p.Errors == nil || len(*p.Errors) != 1 || (*p.Errors)[0].Field != "If-Match" {
+					t.Fatalf("want VALIDATION_FAILED naming If-Match, got %s", b)
+				}
+			}
 		})
+	}
+}
+
+// TestIfNoneMatch: a GET naming the current version is answered 304 with the
+// ETag and no body; a stale tag gets the user; a malformed header is a 400
+// naming it; another user's id stays a 404, tag or not.
+func TestIfNoneMatch(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	u, other := e.NewUser(t), e.NewUser(t)
+	tok := u.Tokens.AccessToken
+	res, _ := e.Call(t, http.MethodGet, userPath(u), tok, "")
+	old := res.Header.Get("ETag")
+	if res, b := e.Call(t, http.MethodPatch, userPath(u), tok, `{"name":"Changed"}`); res.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", res.StatusCode, b)
+	}
+	res, _ = e.Call(t, http.MethodGet, userPath(u), tok, "")
+	cur := res.Header.Get("ETag")
+	for _, path := range []string{userPath(u), "/api/v1/users/me"} {
+		tests := []struct {
+			name, ifNoneMatch string
+			status            int
+		}{
+			{"Current_304", cur, 304},
+			{"WeakCurrent_304", "W/" + cur, 304},
+			{"InList_304", old + ", " + cur, 304},
+			{"Star_304", "*", 304},
+			{"Stale_200", old, 200},
+			{"Absent_200", "", 200},
+			{"Unquoted_400", strings.Trim(cur, `"`), 400},
+		}
+		for _, tc := range tests {
+			t.Run(strings.ReplaceAll(path, "/", "_")+"/"+tc.name, func(t *testing.T) {
+				var extra []string
+				if tc.ifNoneMatch != "" {
+					extra = []string{"If-None-Match", tc.ifNoneMatch}
+				}
+				res, b := e.Call(t, http.MethodGet, path, tok, "", extra...)
+				if res.StatusCode != tc.status {
+					t.Fatalf("got %d %s", res.StatusCode, b)
+				}
+				switch tc.status {
+				case 304:
+					if len(b) != 0 || res.Header.Get("ETag") != cur {
+						t.Fatalf("304 with body %q and ETag %q; want none and %s", b, res.Header.Get("ETag"), cur)
+					}
+				case 200:
+					if res.Header.Get("ETag") != cur {
+						t.Fatalf("ETag %q, want %s", res.Header.Get("ETag"), cur)
+					}
+				case 400:
+					if p := servertest.ProblemOf(t, b); p.Errors == nil || (*p.Errors)[0].Field != "If-None-Match" {
+						t.Fatalf("want the header named: %s", b)
+					}
+				}
+			})
+		}
+	}
+	t.Run("OtherUser_404", func(t *testing.T) {
+		if res, b := e.Call(t, http.MethodGet, userPath(other), tok, "", "If-None-Match", "*"); res.StatusCode != 404 {
+			t.Fatalf("got %d %s", res.StatusCode, b)
+		}
+	})
+}
+
+// TestETagOnEveryUser: every response that carries a user carries its ETag.
+func TestETagOnEveryUser(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	admin := e.NewAdmin(t)
+	tok := admin.Tokens.AccessToken
+	reg, b := e.Call(t, http.MethodPost, "/api/v1/auth/register", "", `{"email":"`+servertest.UniqueEmail("etag")+`","password":"correct horse battery staple","name":"Tagged"}`)
+	created, cb := e.Call(t, http.MethodPost, "/api/v1/users", tok, `{"email":"`+servertest.UniqueEmail("etag")+`","password":"correct horse battery staple","name":"Made","role":"user"}`)
+	me, _ := e.Call(t, http.MethodGet, "/api/v1/users/me", tok, "")
+	var c struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(cb, &c); err != nil {
+		t.Fatalf("create: %d %s", created.StatusCode, cb)
+	}
+	if res, b := e.Call(t, http.MethodDelete, "/api/v1/users/"+c.ID, tok, ""); res.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", res.StatusCode, b)
+	}
+	restored, _ := e.Call(t, http.MethodPost, "/api/v1/users/"+c.ID+"/restore", tok, "")
+	for name, res := range map[string]*http.Response{"register": reg, "createUser": created, "getMe": me, "restoreUser": restored} {
+		if res.StatusCode >= 300 || !strings.HasPrefix(res.Header.Get("ETag"), `"v`) {
+			t.Errorf("%s: %d, ETag %q (%s)", name, res.StatusCode, res.Header.Get("ETag"), b)
+		}
+	}
+	if restored.Header.Get("ETag") == created.Header.Get("ETag") {
+		t.Errorf("restore kept the ETag of the created user: %s", restored.Header.Get("ETag"))
 	}
 }
 

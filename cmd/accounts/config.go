@@ -26,6 +26,7 @@ type config struct {
 	MetricsAddr    string
 	Pprof          bool
 	LogLevel       slog.Level
+	PrintURLs      bool
 	MigrateOnStart bool
 	SigningKeys    string
 	DevMode        bool
@@ -64,7 +65,7 @@ type setting struct {
 	flag  string
 	def   string
 	usage string
-	parse func(v string) error
+	value value
 	mask  func(v string) string
 }
 
@@ -73,15 +74,16 @@ type setting struct {
 func settings(c *config) []setting {
 	svc := &c.Service
 	return []setting{
-		{"DATABASE_URL", "database-url", "", "PostgreSQL URL (postgres://…); required", bind(&c.DatabaseURL, parseDatabaseURL), maskURL},
-		{"ACCOUNTS_ADDR", "addr", ":8080", "listen address, host:port", bind(&c.Addr, parseAddr), nil},
-		{"ACCOUNTS_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (Prometheus) and, with ACCOUNTS_PPROF, /debug/pprof/: a port of its own, not the API's; empty: off", bind(&c.MetricsAddr, parseOptionalAddr), nil},
-		{"ACCOUNTS_PPROF", "pprof", "false", "serve Go's /debug/pprof/ on the metrics listener", bind(&c.Pprof, parseBool), nil},
-		{"ACCOUNTS_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", bind(&c.LogLevel, parseLevel), nil},
+		{"DATABASE_URL", "database-url", "", "PostgreSQL URL (postgres://…); required", bind(&c.DatabaseURL, databaseURL), maskURL},
+		{"ACCOUNTS_ADDR", "addr", ":8080", "listen address, host:port", bind(&c.Addr, address), nil},
+		{"ACCOUNTS_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (Prometheus) and, with ACCOUNTS_PPROF, /debug/pprof/: a port of its own, not the API's; empty: off", bind(&c.MetricsAddr, optionalAddr), nil},
+		{"ACCOUNTS_PPROF", "pprof", "false", "serve Go's /debug/pprof/ on the metrics listener", bind(&c.Pprof, boolean), nil},
+		{"ACCOUNTS_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", bind(&c.LogLevel, logLevel), nil},
+		{"ACCOUNTS_PRINT_URLS", "print-urls", "false", "once listening, print the base URL to give the SDKs, the docs and the contract, as plain lines on stderr (make run sets it)", bind(&c.PrintURLs, boolean), nil},
 		{"ACCOUNTS_BODY_LIMIT", "body-limit", "65536", "largest request body, in bytes; larger bodies get 413", intVar(&svc.HTTP.BodyLimit, 1024, 64<<20), nil},
-		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, parseBool), nil},
-		{"ACCOUNTS_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is trusted; empty: the client IP is the direct peer", bind(&svc.HTTP.TrustedProxies, parsePrefixes), nil},
-		{"ACCOUNTS_CORS_ORIGINS", "cors-origins", "", "comma-separated origins (https://app.example.com) whose browser pages may call the API; empty: none", bind(&svc.HTTP.CORSOrigins, parseOrigins), nil},
+		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, boolean), nil},
+		{"ACCOUNTS_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is trusted; empty: the client IP is the direct peer", bind(&svc.HTTP.TrustedProxies, prefixes), nil},
+		{"ACCOUNTS_CORS_ORIGINS", "cors-origins", "", "comma-separated origins (https://app.example.com) whose browser pages may call the API; empty: none", bind(&svc.HTTP.CORSOrigins, origins), nil},
 		{"ACCOUNTS_SHUTDOWN_DELAY", "shutdown-delay", "5s", "after SIGTERM, keep serving this long with /readyz at 503, so that load balancers notice: at least their health-check interval times the failures they wait for (0s in Kubernetes, where preStop waits instead)", durationVar(&c.Shutdown.Delay, 0, 5*time.Minute), nil},
 		{"ACCOUNTS_SHUTDOWN_DRAIN", "shutdown-drain", "10s", "then wait this long for in-flight requests before closing them", durationVar(&c.Shutdown.Drain, 0, 10*time.Minute), nil},
 		{"ACCOUNTS_HTTP_READ_HEADER_TIMEOUT", "http-read-header-timeout", "5s", "time to read request headers", durationVar(&c.HTTPServer.ReadHeaderTimeout, time.Millisecond, time.Hour), nil},
@@ -96,12 +98,12 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_DB_HEALTH_CHECK_PERIOD", "db-health-check-period", "1m", "how often idle database connections are checked", durationVar(&c.DB.HealthCheckPeriod, time.Second, time.Hour), nil},
 		{"ACCOUNTS_DB_CONNECT_TIMEOUT", "db-connect-timeout", "5s", "time to open a database connection", durationVar(&c.DB.ConnectTimeout, 100*time.Millisecond, time.Minute), nil},
 		{"ACCOUNTS_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "5s", "server-side limit on any one statement, SET on each new connection (behind a transaction pooler, also set it on the role: ALTER ROLE … SET statement_timeout)", durationVar(&c.DB.StatementTimeout, 100*time.Millisecond, time.Hour), nil},
-		{"ACCOUNTS_DB_QUERY_EXEC_MODE", "db-query-exec-mode", "cache_statement", "how queries are sent: cache_statement (prepared statements: direct connections and session poolers), exec or simple_protocol (behind a transaction pooler without prepared statements, such as PgBouncer before 1.21)", bind(&c.DB.ExecMode, parseExecMode), nil},
-		{"ACCOUNTS_LISTEN_DATABASE_URL", "listen-database-url", "", "a direct (unpooled) PostgreSQL URL for the revocation listener, when DATABASE_URL is a transaction pooler (LISTEN cannot work through one); empty: DATABASE_URL", bind(&c.ListenURL, parseDatabaseURL), maskURL},
-		{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM of Ed25519 keys, as a file path or inline: the first private key signs, all verify (see `accounts keys generate`)", bind(&c.SigningKeys, parseString), maskKeys},
-		{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)", bind(&c.DevMode, parseBool), nil},
-		{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens", bind(&svc.Tokens.Issuer, parseNonEmpty), nil},
-		{"ACCOUNTS_AUDIENCE", "audience", "accounts", "the aud claim of access tokens", bind(&svc.Tokens.Audience, parseNonEmpty), nil},
+		{"ACCOUNTS_DB_QUERY_EXEC_MODE", "db-query-exec-mode", "cache_statement", "how queries are sent: cache_statement (prepared statements: direct connections and session poolers), exec or simple_protocol (behind a transaction pooler without prepared statements, such as PgBouncer before 1.21)", bind(&c.DB.ExecMode, execMode), nil},
+		{"ACCOUNTS_LISTEN_DATABASE_URL", "listen-database-url", "", "a direct (unpooled) PostgreSQL URL for the revocation listener, when DATABASE_URL is a transaction pooler (LISTEN cannot work through one); empty: DATABASE_URL", bind(&c.ListenURL, databaseURL), maskURL},
+		{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM of Ed25519 keys, as a file path or inline: the first private key signs, all verify (see `accounts keys generate`)", bind(&c.SigningKeys, signingKeys), maskKeys},
+		{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)", bind(&c.DevMode, boolean), nil},
+		{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens", bind(&svc.Tokens.Issuer, nonEmpty), nil},
+		{"ACCOUNTS_AUDIENCE", "audience", "accounts", "the aud claim of access tokens", bind(&svc.Tokens.Audience, nonEmpty), nil},
 		{"ACCOUNTS_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "lifetime of an access token", durationVar(&svc.Tokens.TTL, time.Minute, 24*time.Hour), nil},
 		{"ACCOUNTS_TOKEN_LEEWAY", "token-leeway", "30s", "clock skew allowed when checking exp, nbf and iat", durationVar(&svc.Tokens.Leeway, 0, 5*time.Minute), nil},
 		{"ACCOUNTS_TOKEN_CACHE_SIZE", "token-cache-size", "100000", "verified access tokens kept in memory, up to 1000000 (about 200 B each, allocated as used); 0 disables the cache", intVar(&svc.Tokens.CacheSize, 0, 1_000_000), nil},
@@ -147,7 +149,7 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 		if ev := env.Getenv(st.env); ev != "" {
 			v, from = ev, st.env
 		}
-		if err := st.parse(v); err != nil {
+		if err := st.value.parse(v); err != nil {
 			if from == "" {
 				panic(fmt.Sprintf("default of %s: %v", st.env, err)) // a programming mistake
 			}
@@ -171,7 +173,7 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 	}
 	for _, st := range all {
 		if v, ok := flagged[st.flag]; ok {
-			if err := st.parse(v); err != nil {
+			if err := st.value.parse(v); err != nil {
 				return c, usageErrorf("-%s=%s: %v", st.flag, st.shown(v), err)
 			}
 		}

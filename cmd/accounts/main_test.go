@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -317,12 +318,91 @@ func TestREADMEConfigTable(t *testing.T) {
 		if def == "" {
 			def = "(none)"
 		}
-		row := "| `" + st.env + "` | `" + def + "` |"
+		row := "| `" + st.env + "` | `" + def + "` | " + st.value.allowed + " |"
 		if st.def == "" {
-			row = "| `" + st.env + "` | " + def + " |"
+			row = "| `" + st.env + "` | " + def + " | " + st.value.allowed + " |"
 		}
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README.md has no config row starting %q", row)
+		}
+	}
+}
+
+// TestServePrintsTheURLsItListensOn: with ACCOUNTS_PRINT_URLS, the URLs are
+// printed once the listener is up, for the port it really got, and they
+// answer; a configuration error stops the program before any URL is printed.
+func TestServePrintsTheURLsItListensOn(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{
+		"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0", "ACCOUNTS_DEV_MODE": "true",
+		"ACCOUNTS_MIGRATE_ON_START": "true", "ACCOUNTS_SHUTDOWN_DELAY": "0s", "ACCOUNTS_PRINT_URLS": "true",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatcher()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), strings.NewReader(""), io.Discard, logs) }()
+	addr := logs.waitFor(t, "listening", "addr")
+	if base := logs.waitFor(t, "listening", "base_url"); base != "http://"+addr {
+		t.Fatalf("base_url %q, want http://%s", base, addr)
+	}
+	printed := map[string]string{}
+	for deadline := time.Now().Add(5 * time.Second); len(printed) < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		logs.mu.Lock()
+		for _, line := range strings.Split(logs.buf.String(), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[0] == "accounts:" && strings.HasPrefix(f[len(f)-1], "http") {
+				printed[strings.Join(f[1:len(f)-1], " ")] = f[len(f)-1]
+			}
+		}
+		logs.mu.Unlock()
+	}
+	want := map[string]string{
+		"base URL for the SDKs": "http://" + addr,
+		"API docs":              "http://" + addr + "/docs",
+		"contract":              "http://" + addr + "/openapi.yaml",
+	}
+	for name, url := range want {
+		if printed[name] != url {
+			t.Fatalf("printed %s %q, want %q (all: %v)", name, printed[name], url, printed)
+		}
+		if name == "base URL for the SDKs" {
+			url += "/api/v1/users/me" // a path of the contract, relative to the base
+		}
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 && res.StatusCode != 401 {
+			t.Fatalf("%s %s: %d", name, url, res.StatusCode)
+		}
+	}
+	cancel()
+	<-done
+
+	vars["ACCOUNTS_ACCESS_TOKEN_TTL"] = "10s"
+	code, _, stderr := runCmd(t, context.Background(), vars, "serve")
+	if code != 2 || strings.Contains(stderr, "http://") {
+		t.Fatalf("bad configuration: exit %d, output:\n%s", code, stderr)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ addr, want string }{
+		{"0.0.0.0:8080", "http://localhost:8080"},
+		{"[::]:8080", "http://localhost:8080"},
+		{"127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"[::1]:9000", "http://[::1]:9000"},
+		{"192.0.2.7:80", "http://192.0.2.7:80"},
+	}
+	for _, tc := range tests {
+		addr, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := baseURL(addr); got != tc.want {
+			t.Errorf("baseURL(%s) = %q, want %q", tc.addr, got, tc.want)
 		}
 	}
 }

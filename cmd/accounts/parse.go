@@ -15,21 +15,6 @@ import (
 	"github.com/meridianhq/accounts/server/store"
 )
 
-// bind returns parse applied to dst: a setting's parser bound to its field.
-func bind[T any](dst *T, parse func(*T, string) error) func(string) error {
-	return func(v string) error { return parse(dst, v) }
-}
-
-// intVar binds a whole number in [lo, hi] to dst.
-func intVar[T int | int32 | int64 | uint8 | uint32](dst *T, lo, hi T) func(string) error {
-	return func(v string) error { return parseInt(dst, v, lo, hi) }
-}
-
-// durationVar binds a duration in [lo, hi] to dst.
-func durationVar(dst *time.Duration, lo, hi time.Duration) func(string) error {
-	return func(v string) error { return parseDuration(dst, v, lo, hi) }
-}
-
 func parseString(dst *string, v string) error {
 	*dst = v
 	return nil
@@ -113,7 +98,7 @@ func parseDuration(dst *time.Duration, v string, lo, hi time.Duration) error {
 		return errors.New("must be a duration such as 500ms, 10s or 5m")
 	}
 	if d < lo || d > hi {
-		return fmt.Errorf("must be from %s to %s", lo, hi)
+		return fmt.Errorf("must be from %s to %s", shortDuration(lo), shortDuration(hi))
 	}
 	*dst = d
 	return nil

@@ -80,7 +80,11 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	hs := newHTTPServer(svc.Server.Handler(), cfg.HTTPServer, log)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version))
+	base := baseURL(ln.Addr())
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("base_url", base), slog.String("version", version))
+	if cfg.PrintURLs {
+		printURLs(stderr, base)
+	}
 
 	select {
 	case err := <-served:
@@ -125,4 +129,25 @@ func shutdown(hs *http.Server, srv *server.Server, served <-chan error, o shutdo
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// baseURL is the URL the SDKs are given for a listener at addr: the paths of
+// the contract (/api/v1/…) are relative to it. An unspecified host (":8080")
+// is reached as localhost.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// printURLs tells a person where the running service is.
+func printURLs(w io.Writer, base string) {
+	fmt.Fprintf(w, "accounts: base URL for the SDKs  %s\n", base)
+	fmt.Fprintf(w, "accounts: API docs               %s/docs\n", base)
+	fmt.Fprintf(w, "accounts: contract               %s/openapi.yaml\n", base)
 }

@@ -51,13 +51,13 @@ type ServerInterface interface {
 	CreateUser(ctx echo.Context) error
 	// GetMe Who am I
 	// (GET /api/v1/users/me)
-	GetMe(ctx echo.Context) error
+	GetMe(ctx echo.Context, params GetMeParams) error
 	// DeleteUser Delete a user
 	// (DELETE /api/v1/users/{id})
 	DeleteUser(ctx echo.Context, id UserID) error
 	// GetUser Get a user
 	// (GET /api/v1/users/{id})
-	GetUser(ctx echo.Context, id UserID) error
+	GetUser(ctx echo.Context, id UserID, params GetUserParams) error
 	// UpdateUser Change a user
 	// (PATCH /api/v1/users/{id})
 	UpdateUser(ctx echo.Context, id UserID, params UpdateUserParams) error
@@ -295,8 +295,28 @@ func (w *ServerInterfaceWrapper) CreateUser(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetMe(ctx)
+	err = w.Handler.GetMe(ctx, params)
 	return err
 }
 
@@ -327,8 +347,28 @@ func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetUser(ctx, id)
+	err = w.Handler.GetUser(ctx, id, params)
 	return err
 }
 
@@ -1052,6 +1092,7 @@ type RegisterResponseObject interface {
 }
 
 type Register201ResponseHeaders struct {
+	ETag     string
 	Location string
 }
 
@@ -1067,6 +1108,7 @@ func (response Register201JSONResponse) VisitRegisterResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -1460,6 +1502,7 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
+	ETag     string
 	Location string
 }
 
@@ -1475,6 +1518,7 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -1581,22 +1625,61 @@ func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateU
 }
 
 type GetMeRequestObject struct {
+	Params GetMeParams
 }
 
 type GetMeResponseObject interface {
 	VisitGetMeResponse(w http.ResponseWriter) error
 }
 
-type GetMe200JSONResponse User
+type GetMe200ResponseHeaders struct {
+	ETag string
+}
+
+type GetMe200JSONResponse struct {
+	Body    User
+	Headers GetMe200ResponseHeaders
+}
 
 func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe304ResponseHeaders struct {
+	ETag string
+}
+
+type GetMe304Response struct {
+	Headers GetMe304ResponseHeaders
+}
+
+func (response GetMe304Response) VisitGetMeResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetMe400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe400ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1768,7 +1851,8 @@ func (response DeleteUserdefaultApplicationProblemPlusJSONResponse) VisitDeleteU
 }
 
 type GetUserRequestObject struct {
-	Id UserID `json:"id"`
+	Id     UserID `json:"id"`
+	Params GetUserParams
 }
 
 type GetUserResponseObject interface {
@@ -1795,6 +1879,20 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUser304ResponseHeaders struct {
+	ETag string
+}
+
+type GetUser304Response struct {
+	Headers GetUser304ResponseHeaders
+}
+
+func (response GetUser304Response) VisitGetUserResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUser400ApplicationProblemPlusJSONResponse struct {
@@ -2294,15 +2392,23 @@ type RestoreUserResponseObject interface {
 	VisitRestoreUserResponse(w http.ResponseWriter) error
 }
 
-type RestoreUser200JSONResponse User
+type RestoreUser200ResponseHeaders struct {
+	ETag string
+}
+
+type RestoreUser200JSONResponse struct {
+	Body    User
+	Headers RestoreUser200ResponseHeaders
+}
 
 func (response RestoreUser200JSONResponse) VisitRestoreUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3078,8 +3184,10 @@ func (sh *strictHandler) CreateUser(ctx echo.Context) error {
 }
 
 // GetMe operation middleware
-func (sh *strictHandler) GetMe(ctx echo.Context) error {
+func (sh *strictHandler) GetMe(ctx echo.Context, params GetMeParams) error {
 	var request GetMeRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMe(ctx.Request().Context(), request.(GetMeRequestObject))
@@ -3126,10 +3234,11 @@ func (sh *strictHandler) DeleteUser(ctx echo.Context, id UserID) error {
 }
 
 // GetUser operation middleware
-func (sh *strictHandler) GetUser(ctx echo.Context, id UserID) error {
+func (sh *strictHandler) GetUser(ctx echo.Context, id UserID, params GetUserParams) error {
 	var request GetUserRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetUser(ctx.Request().Context(), request.(GetUserRequestObject))

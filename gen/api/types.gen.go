@@ -295,7 +295,9 @@ type CreateUserRequest struct {
 	// Example: ada@example.com
 	Email Email `json:"email"`
 
-	// Name A display name, 1 to 100 characters, without control characters.
+	// Name A display name, 1 to 100 characters after surrounding white space is
+	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
+	//
 	//
 	// Example: Ada Lovelace
 	Name Name `json:"name"`
@@ -393,7 +395,8 @@ type LogoutRequest struct {
 // LogoutRequestScope `current` (the default): this session; `others`: every other session; `all`: every session.
 type LogoutRequestScope string
 
-// Name A display name, 1 to 100 characters, without control characters.
+// Name A display name, 1 to 100 characters after surrounding white space is
+// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
 //
 // Example: Ada Lovelace
 type Name = string
@@ -468,7 +471,9 @@ type RegisterRequest struct {
 	// Example: ada@example.com
 	Email Email `json:"email"`
 
-	// Name A display name, 1 to 100 characters, without control characters.
+	// Name A display name, 1 to 100 characters after surrounding white space is
+	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
+	//
 	//
 	// Example: Ada Lovelace
 	Name Name `json:"name"`
@@ -589,7 +594,9 @@ type UserPatch struct {
 	// Example: ada@example.com
 	Email *Email `json:"email,omitempty"`
 
-	// Name A display name, 1 to 100 characters, without control characters.
+	// Name A display name, 1 to 100 characters after surrounding white space is
+	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
+	//
 	//
 	// Example: Ada Lovelace
 	Name *Name `json:"name,omitempty"`
@@ -603,6 +610,9 @@ type Cursor = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
@@ -708,9 +718,28 @@ type ListUsersParams struct {
 // ListUsersParamsSort defines parameters for ListUsers.
 type ListUsersParamsSort string
 
+// GetMeParams defines parameters for GetMe.
+type GetMeParams struct {
+	// IfNoneMatch Answer 304 without a body if the user is still at one of these ETags, or,
+	// with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+	// `"v4"`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetUserParams defines parameters for GetUser.
+type GetUserParams struct {
+	// IfNoneMatch Answer 304 without a body if the user is still at one of these ETags, or,
+	// with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+	// `"v4"`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // UpdateUserParams defines parameters for UpdateUser.
 type UpdateUserParams struct {
-	// IfMatch Apply the change only if the user is still at this ETag (RFC 9110).
+	// IfMatch Apply the change only if the user is still at one of these ETags, or, with
+	// `*`, exists (RFC 9110 §13.1.1). The tags must be strong and quoted, as the
+	// ETag header gives them: a weak (`W/"v4"`) or unquoted (`v4`) tag can never
+	// match, and is refused with 400 rather than answered 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 

@@ -304,7 +304,9 @@ type CreateUserRequest struct {
 	// Example: ada@example.com
 	Email Email `json:"email"`
 
-	// Name A display name, 1 to 100 characters, without control characters.
+	// Name A display name, 1 to 100 characters after surrounding white space is
+	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
+	//
 	//
 	// Example: Ada Lovelace
 	Name Name `json:"name"`
@@ -402,7 +404,8 @@ type LogoutRequest struct {
 // LogoutRequestScope `current` (the default): this session; `others`: every other session; `all`: every session.
 type LogoutRequestScope string
 
-// Name A display name, 1 to 100 characters, without control characters.
+// Name A display name, 1 to 100 characters after surrounding white space is
+// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
 //
 // Example: Ada Lovelace
 type Name = string
@@ -477,7 +480,9 @@ type RegisterRequest struct {
 	// Example: ada@example.com
 	Email Email `json:"email"`
 
-	// Name A display name, 1 to 100 characters, without control characters.
+	// Name A display name, 1 to 100 characters after surrounding white space is
+	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
+	//
 	//
 	// Example: Ada Lovelace
 	Name Name `json:"name"`
@@ -598,7 +603,9 @@ type UserPatch struct {
 	// Example: ada@example.com
 	Email *Email `json:"email,omitempty"`
 
-	// Name A display name, 1 to 100 characters, without control characters.
+	// Name A display name, 1 to 100 characters after surrounding white space is
+	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
+	//
 	//
 	// Example: Ada Lovelace
 	Name *Name `json:"name,omitempty"`
@@ -612,6 +619,9 @@ type Cursor = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
@@ -717,9 +727,28 @@ type ListUsersParams struct {
 // ListUsersParamsSort defines parameters for ListUsers.
 type ListUsersParamsSort string
 
+// GetMeParams defines parameters for GetMe.
+type GetMeParams struct {
+	// IfNoneMatch Answer 304 without a body if the user is still at one of these ETags, or,
+	// with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+	// `"v4"`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetUserParams defines parameters for GetUser.
+type GetUserParams struct {
+	// IfNoneMatch Answer 304 without a body if the user is still at one of these ETags, or,
+	// with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+	// `"v4"`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // UpdateUserParams defines parameters for UpdateUser.
 type UpdateUserParams struct {
-	// IfMatch Apply the change only if the user is still at this ETag (RFC 9110).
+	// IfMatch Apply the change only if the user is still at one of these ETags, or, with
+	// `*`, exists (RFC 9110 §13.1.1). The tags must be strong and quoted, as the
+	// ETag header gives them: a weak (`W/"v4"`) or unquoted (`v4`) tag can never
+	// match, and is refused with 400 rather than answered 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1126,7 +1155,7 @@ type ClientInterface interface {
 	// The user the bearer token belongs to.
 	//
 	// Corresponds with GET /api/v1/users/me (the `GetMe` operationId).
-	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetMe(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteUser Delete a user
 	//
@@ -1140,10 +1169,11 @@ type ClientInterface interface {
 	// GetUser Get a user
 	//
 	// The user, for the user themself or an admin. Anyone else gets 404, as for a
-	// user that does not exist or is deleted.
+	// user that does not exist or is deleted. With `If-None-Match` naming its
+	// current ETag, 304 without a body.
 	//
 	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
-	GetUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetUser(ctx context.Context, id UserID, params *GetUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateUserWithBody Change a user
 	//
@@ -1565,8 +1595,8 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // The user the bearer token belongs to.
 //
 // Corresponds with GET /api/v1/users/me (the `GetMe` operationId).
-func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetMeRequest(c.Server)
+func (c *Client) GetMe(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMeRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1599,11 +1629,12 @@ func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...Reques
 // GetUser Get a user
 //
 // The user, for the user themself or an admin. Anyone else gets 404, as for a
-// user that does not exist or is deleted.
+// user that does not exist or is deleted. With `If-None-Match` naming its
+// current ETag, 304 without a body.
 //
 // Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
-func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetUserRequest(c.Server, id)
+func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2387,7 +2418,7 @@ func NewCreateUserRequestWithBody(server string, contentType string, body io.Rea
 }
 
 // NewGetMeRequest constructs an http.Request for the GetMe method
-func NewGetMeRequest(server string) (*http.Request, error) {
+func NewGetMeRequest(server string, params *GetMeParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2408,6 +2439,21 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -2448,7 +2494,7 @@ func NewDeleteUserRequest(server string, id UserID) (*http.Request, error) {
 }
 
 // NewGetUserRequest constructs an http.Request for the GetUser method
-func NewGetUserRequest(server string, id UserID) (*http.Request, error) {
+func NewGetUserRequest(server string, id UserID, params *GetUserParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2476,6 +2522,21 @@ func NewGetUserRequest(server string, id UserID) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -3056,7 +3117,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/users/me (the `GetMe` operationId).
-	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+	GetMeWithResponse(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
 
 	// DeleteUserWithResponse Delete a user
 	//
@@ -3072,12 +3133,13 @@ type ClientWithResponsesInterface interface {
 	// GetUserWithResponse Get a user
 	//
 	// The user, for the user themself or an admin. Anyone else gets 404, as for a
-	// user that does not exist or is deleted.
+	// user that does not exist or is deleted. With `If-None-Match` naming its
+	// current ETag, 304 without a body.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
-	GetUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+	GetUserWithResponse(ctx context.Context, id UserID, params *GetUserParams, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
 
 	// UpdateUserWithBodyWithResponse Change a user
 	//
@@ -3605,6 +3667,7 @@ func (r RefreshTokenResponse) ContentType() string {
 
 // RegisterResponse201Headers the declared response headers of an HTTP 201 response for Register
 type RegisterResponse201Headers struct {
+	ETag     string
 	Location string
 }
 
@@ -3961,6 +4024,7 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
+	ETag     string
 	Location string
 }
 
@@ -4063,6 +4127,16 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+// GetMeResponse200Headers the declared response headers of an HTTP 200 response for GetMe
+type GetMeResponse200Headers struct {
+	ETag string
+}
+
+// GetMeResponse304Headers the declared response headers of an HTTP 304 response for GetMe
+type GetMeResponse304Headers struct {
+	ETag string
+}
+
 // GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
 type GetMeResponse401Headers struct {
 	WWWAuthenticate string
@@ -4078,12 +4152,18 @@ type GetMeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *User
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthenticated
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMeResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetMeResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMeResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -4093,6 +4173,11 @@ type GetMeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetMeResponse) GetJSON200() *User {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMeResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -4234,6 +4319,11 @@ type GetUserResponse200Headers struct {
 	ETag string
 }
 
+// GetUserResponse304Headers the declared response headers of an HTTP 304 response for GetUser
+type GetUserResponse304Headers struct {
+	ETag string
+}
+
 // GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
 type GetUserResponse401Headers struct {
 	WWWAuthenticate string
@@ -4261,6 +4351,8 @@ type GetUserResponse struct {
 	ApplicationproblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetUserResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -4641,6 +4733,11 @@ func (r SetPasswordResponse) ContentType() string {
 	return ""
 }
 
+// RestoreUserResponse200Headers the declared response headers of an HTTP 200 response for RestoreUser
+type RestoreUserResponse200Headers struct {
+	ETag string
+}
+
 // RestoreUserResponse401Headers the declared response headers of an HTTP 401 response for RestoreUser
 type RestoreUserResponse401Headers struct {
 	WWWAuthenticate string
@@ -4670,6 +4767,8 @@ type RestoreUserResponse struct {
 	ApplicationproblemJSON503 *Unavailable
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RestoreUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RestoreUserResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -5244,8 +5343,8 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/users/me (the `GetMe` operationId).
-func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error) {
-	rsp, err := c.GetMe(ctx, reqEditors...)
+func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*GetMeResponse, error) {
+	rsp, err := c.GetMe(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -5272,13 +5371,14 @@ func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id Use
 // GetUserWithResponse Get a user
 //
 // The user, for the user themself or an admin. Anyone else gets 404, as for a
-// user that does not exist or is deleted.
+// user that does not exist or is deleted. With `If-None-Match` naming its
+// current ETag, 304 without a body.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
-func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
-	rsp, err := c.GetUser(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID, params *GetUserParams, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
+	rsp, err := c.GetUser(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -5929,6 +6029,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers RegisterResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -6295,6 +6402,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateUserResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -6349,6 +6463,16 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6373,6 +6497,26 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetMeResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetMeResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -6506,6 +6650,9 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6554,6 +6701,16 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.ETag = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetUserResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -6979,6 +7136,16 @@ func ParseRestoreUserResponse(rsp *http.Response) (*RestoreUserResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers RestoreUserResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers RestoreUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -38,7 +38,7 @@ func Example() {
 		return nil
 	}
 
-	me, err := c.GetMeWithResponse(ctx, bearer)
+	me, err := c.GetMeWithResponse(ctx, nil, bearer)
 	if err != nil {
 		panic(err)
 	}

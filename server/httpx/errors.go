@@ -208,6 +208,14 @@ func schemaFieldError(re *openapi3filter.RequestError, se *openapi3.SchemaError)
 	switch {
 	case se.SchemaField == "required":
 		reason = "is required"
+	case se.SchemaField == "format":
+		reason = formatReason(se.Schema.Format)
+	case se.SchemaField == "pattern":
+		// The regular expression means nothing to a reader; the contract says
+		// in words what it asks.
+		if why, ok := se.Schema.Extensions[extPatternReason].(string); ok {
+			reason = why
+		}
 	case se.SchemaField == "properties" && strings.HasSuffix(reason, " is unsupported"):
 		// kin-openapi reports an unknown member at the object that holds it.
 		name := strings.TrimSuffix(strings.TrimPrefix(reason, "property "), " is unsupported")
@@ -225,6 +233,24 @@ func schemaFieldError(re *openapi3filter.RequestError, se *openapi3.SchemaError)
 	}
 	return Field(field, reason)
 }
+
+// formatReason says what a string format asks, without kin-openapi's wording
+// or a parser's error text.
+func formatReason(format string) string {
+	switch format {
+	case "uuid":
+		return "must be a UUID"
+	case "date-time":
+		return "must be an RFC 3339 date-time, such as 2026-01-02T15:04:05Z"
+	case "date":
+		return "must be a date, such as 2026-01-02"
+	}
+	return "must be of the format " + format
+}
+
+// extPatternReason is the schema extension that says in words what a
+// pattern asks for.
+const extPatternReason = "x-accounts-pattern-reason"
 
 // parameterReason explains a parameter error without echoing decoder internals.
 func parameterReason(re *openapi3filter.RequestError) string {

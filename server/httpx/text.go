@@ -42,6 +42,25 @@ func checkQueryText(q url.Values) error {
 	return out
 }
 
+// checkBooleans refuses a boolean query parameter that is not exactly true or
+// false: the schema's type says so, but kin-openapi (and the generated binder)
+// parse with strconv.ParseBool, which also takes 1, t, TRUE and the like.
+func checkBooleans(q url.Values, names []string) error {
+	var out fieldsError
+	for _, name := range names {
+		for _, v := range q[name] {
+			if v != "true" && v != "false" {
+				out = append(out, Field(name, "must be true or false"))
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // checkJSONText refuses decoded JSON whose strings (or member names) hold a
 // NUL, naming each by its dotted path. Invalid UTF-8 is refused before
 // decoding, as malformed JSON.

@@ -45,6 +45,9 @@ func NewValidator(doc *openapi3.T, authenticate openapi3filter.AuthenticationFun
 		// Report every bad field at once; auth failures still answer 401.
 		MultiError:         true,
 		AuthenticationFunc: authenticate,
+		// The document's own format validators (uuid) apply to requests only
+		// when passed here: kin-openapi uses them for doc.Validate alone.
+		SchemaValidationOptions: doc.GetSchemaValidationOptions(),
 	}}
 }
 
@@ -87,15 +90,13 @@ func EchoContext(ctx context.Context) (echo.Context, bool) {
 // validateRequest validates a request of route with kin-openapi: security
 // first (the AuthenticationFunc), then parameters and body.
 func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.MiddlewareFunc {
-	var names []string
-	for _, p := range route.Operation.Parameters {
-		if p.Value.In == openapi3.ParameterInPath {
+	var names, booleans []string
+	for _, p := range append(route.PathItem.Parameters, route.Operation.Parameters...) {
+		switch {
+		case p.Value.In == openapi3.ParameterInPath:
 			names = append(names, p.Value.Name)
-		}
-	}
-	for _, p := range route.PathItem.Parameters {
-		if p.Value.In == openapi3.ParameterInPath {
-			names = append(names, p.Value.Name)
+		case p.Value.In == openapi3.ParameterInQuery && p.Value.Schema != nil && p.Value.Schema.Value.Type.Is(openapi3.TypeBoolean):
+			booleans = append(booleans, p.Value.Name)
 		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -112,7 +113,11 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 				params[n] = v
 			}
 			req := c.Request()
-			if err := checkQueryText(req.URL.Query()); err != nil {
+			query := req.URL.Query()
+			if err := checkQueryText(query); err != nil {
+				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
+			}
+			if err := checkBooleans(query, booleans); err != nil {
 				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
 			}
 			ctx := context.WithValue(req.Context(), echoContextKey{}, c)

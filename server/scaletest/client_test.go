@@ -64,7 +64,7 @@ func login(t *testing.T, c *client.ClientWithResponses, email, pw string) client
 
 // me is the status of GET /users/me with token.
 func me(c *client.ClientWithResponses, token string) int {
-	res, err := c.GetMeWithResponse(context.Background(), bearer(token))
+	res, err := c.GetMeWithResponse(context.Background(), nil, bearer(token))
 	if err != nil {
 		return 0
 	}

@@ -78,7 +78,7 @@ func rollingRestart(t *testing.T, c *cluster, keys string) {
 					}
 				} else {
 					var res *client.GetMeResponse
-					res, err = api.GetMeWithResponse(context.Background(), bearer(pair.AccessToken))
+					res, err = api.GetMeWithResponse(context.Background(), nil, bearer(pair.AccessToken))
 					if err == nil {
 						status = res.StatusCode()
 					}
@@ -170,7 +170,7 @@ func operations(t *testing.T, c *cluster, keys string, apis []*client.ClientWith
 	admin := login(t, apis[2], email, password)
 	list, err := apis[0].ListUsersWithResponse(ctx, &client.ListUsersParams{}, bearer(admin.AccessToken))
 	check("list", status(list, err), 200)
-	get, err := apis[1].GetUserWithResponse(ctx, u.Id, bearer(admin.AccessToken))
+	get, err := apis[1].GetUserWithResponse(ctx, u.Id, nil, bearer(admin.AccessToken))
 	check("get user", status(get, err), 200)
 	created, err := apis[2].CreateUserWithResponse(ctx, client.CreateUserRequest{
 		Email: fmt.Sprintf("created-%d@example.com", time.Now().UnixNano()), Name: "Created", Password: password, Role: client.RoleUser,

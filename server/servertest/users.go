@@ -102,7 +102,7 @@ func (e *Env) DeleteUser(t testing.TB, id uuid.UUID) {
 // Me calls GET /users/me with token and returns the status.
 func (e *Env) Me(t testing.TB, token string) int {
 	t.Helper()
-	res, err := e.Client.GetMeWithResponse(context.Background(), Bearer(token))
+	res, err := e.Client.GetMeWithResponse(context.Background(), nil, Bearer(token))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -318,7 +318,8 @@ export interface paths {
         /**
          * Get a user
          * @description The user, for the user themself or an admin. Anyone else gets 404, as for a
-         *     user that does not exist or is deleted.
+         *     user that does not exist or is deleted. With `If-None-Match` naming its
+         *     current ETag, 304 without a body.
          */
         get: operations["getUser"];
         put?: never;
@@ -680,7 +681,8 @@ export interface components {
          */
         NewPassword: string;
         /**
-         * @description A display name, 1 to 100 characters, without control characters.
+         * @description A display name, 1 to 100 characters after surrounding white space is
+         *     trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
          * @example Ada Lovelace
          */
         Name: string;
@@ -1036,8 +1038,19 @@ export interface components {
         Cursor: string;
         /** @description The user's id. */
         UserID: string;
-        /** @description Apply the change only if the user is still at this ETag (RFC 9110). */
+        /**
+         * @description Apply the change only if the user is still at one of these ETags, or, with
+         *     `*`, exists (RFC 9110 §13.1.1). The tags must be strong and quoted, as the
+         *     ETag header gives them: a weak (`W/"v4"`) or unquoted (`v4`) tag can never
+         *     match, and is refused with 400 rather than answered 412.
+         */
         IfMatch: string;
+        /**
+         * @description Answer 304 without a body if the user is still at one of these ETags, or,
+         *     with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+         *     `"v4"`).
+         */
+        IfNoneMatch: string;
         /** @description The session's id. */
         SessionID: string;
     };
@@ -1047,7 +1060,11 @@ export interface components {
         Location: string;
         /** @description How long the response may be cached. */
         CacheControl: string;
-        /** @description The version of the representation, for `If-Match`. */
+        /**
+         * @description The version of the user, a strong entity tag (`"v4"`): send it back in
+         *     `If-Match` to change only that version, or in `If-None-Match` to be told
+         *     304 when it is still current.
+         */
         ETag: string;
         /** @description RFC 8288 link to the next page, `<…>; rel="next"`, when there is one. */
         Link: string;
@@ -1218,6 +1235,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1382,7 +1400,14 @@ export interface operations {
     getMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Answer 304 without a body if the user is still at one of these ETags, or,
+                 *     with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+                 *     `"v4"`).
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1391,12 +1416,22 @@ export interface operations {
             /** @description The caller. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description The user is still at the version `If-None-Match` names; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
@@ -1468,6 +1503,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1485,7 +1521,14 @@ export interface operations {
     getUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Answer 304 without a body if the user is still at one of these ETags, or,
+                 *     with `*`, exists (RFC 9110 §13.1.2; weak comparison, so `W/"v4"` matches
+                 *     `"v4"`).
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The user's id. */
                 id: components["parameters"]["UserID"];
@@ -1503,6 +1546,14 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description The user is still at the version `If-None-Match` names; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
@@ -1542,7 +1593,12 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the user is still at this ETag (RFC 9110). */
+                /**
+                 * @description Apply the change only if the user is still at one of these ETags, or, with
+                 *     `*`, exists (RFC 9110 §13.1.1). The tags must be strong and quoted, as the
+                 *     ETag header gives them: a weak (`W/"v4"`) or unquoted (`v4`) tag can never
+                 *     match, and is refused with 400 rather than answered 412.
+                 */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -1640,6 +1696,7 @@ export interface operations {
             /** @description The restored user. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
