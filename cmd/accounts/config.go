@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/cmd/accounts/wiring"
 	"github.com/meridianhq/accounts/server/sessions"
@@ -182,6 +185,9 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 	// No request waits on the database longer than a connection and a
 	// statement may take, and a margin.
 	c.Service.HTTP.RequestDeadline = c.DB.ConnectTimeout + c.DB.StatementTimeout + time.Second
+	// Behind a transaction pooler (a listener URL of its own, or no prepared
+	// statements), LISTEN cannot work: the job queue polls instead.
+	c.Service.Jobs.PollOnly = c.ListenURL != "" || c.DB.ExecMode != pgx.QueryExecModeCacheStatement
 	return c, c.check()
 }
 

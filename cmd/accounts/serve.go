@@ -91,7 +91,15 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
-	return shutdown(hs, svc.Server, served, cfg.Shutdown, log)
+	err = shutdown(hs, svc.Server, served, cfg.Shutdown, log)
+	// Jobs that are running finish, within the drain period; the rest stay
+	// queued for another replica, or for the next start.
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Drain)
+	defer cancel()
+	if serr := svc.Stop(stopCtx); serr != nil {
+		log.Warn("stopping the job queue", slog.Any("error", serr))
+	}
+	return err
 }
 
 // newHTTPServer is the net/http server of h, with o's limits.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,4 +73,48 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolWaited, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
 	ch <- prometheus.MustNewConstMetric(poolWaitSec, prometheus.CounterValue, s.AcquireDuration().Seconds())
 	ch <- prometheus.MustNewConstMetric(poolCanceled, prometheus.CounterValue, float64(s.CanceledAcquireCount()))
+}
+
+// JobStats is the state of the job queue.
+type JobStats struct {
+	Queued, Failed int64
+	OldestAge      time.Duration
+}
+
+// WatchJobs reports the job queue at each scrape: the jobs waiting, those
+// given up on, and how long the oldest available one has waited. A scrape
+// during an outage reports none of them.
+func (m *Metrics) WatchJobs(stats func(context.Context) (JobStats, error)) {
+	if m != nil {
+		m.reg.MustRegister(jobsCollector{stats: stats})
+	}
+}
+
+// jobsCollector turns JobStats into series.
+type jobsCollector struct {
+	stats func(context.Context) (JobStats, error)
+}
+
+var (
+	jobsQueued = prometheus.NewDesc("accounts_jobs_queued", "Jobs waiting to be worked (mails to send, maintenance): available, scheduled or waiting for a retry.", nil, nil)
+	jobsFailed = prometheus.NewDesc("accounts_jobs_failed", "Jobs given up on after their last attempt, kept a day.", nil, nil)
+	jobsOldest = prometheus.NewDesc("accounts_jobs_oldest_age_seconds", "How long the oldest available job has waited; 0 when none waits.", nil, nil)
+)
+
+func (jobsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{jobsQueued, jobsFailed, jobsOldest} {
+		ch <- d
+	}
+}
+
+func (c jobsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s, err := c.stats(ctx)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(jobsQueued, prometheus.GaugeValue, float64(s.Queued))
+	ch <- prometheus.MustNewConstMetric(jobsFailed, prometheus.GaugeValue, float64(s.Failed))
+	ch <- prometheus.MustNewConstMetric(jobsOldest, prometheus.GaugeValue, s.OldestAge.Seconds())
 }

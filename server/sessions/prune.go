@@ -2,8 +2,6 @@ package sessions
 
 import (
 	"context"
-	"log/slog"
-	"time"
 
 	"github.com/meridianhq/accounts/gen/db"
 )
@@ -22,20 +20,6 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 		total += n
 		if err != nil || n < pruneBatch {
 			return total, err
-		}
-	}
-}
-
-// PruneEvery runs Prune every interval until ctx ends. Every replica may run
-// it: the batches skip rows another one has locked.
-func (s *Service) PruneEvery(ctx context.Context, interval time.Duration) {
-	for sleep(ctx, interval) {
-		n, err := s.Prune(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.log.Warn("pruning ended sessions failed", slog.Any("error", err))
-		case n > 0:
-			s.log.Info("pruned ended sessions", slog.Int64("sessions", n))
 		}
 	}
 }

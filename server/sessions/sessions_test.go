@@ -237,32 +237,6 @@ func TestFailuresAreErrors(t *testing.T) {
 	}
 }
 
-// TestPruneEvery runs the pruner until it has deleted an old ended session.
-func TestPruneEvery(t *testing.T) {
-	t.Parallel()
-	s, pool := newService(t)
-	user := newUser(t, pool)
-	p := begin(t, s, user, Client{})
-	if _, err := pool.Exec(context.Background(), "UPDATE sessions SET revoked_at = now() - interval '25 hours', revoke_reason = 'logout' WHERE id = $1", p.SessionID); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.PruneEvery(ctx, time.Millisecond); close(done) }()
-	defer func() { cancel(); <-done }()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		var n int
-		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM sessions WHERE id = $1", p.SessionID).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("the pruner did not delete the session within 10s")
-}
-
 // TestRevokedSetForgets drops entries once their tokens can no longer verify.
 func TestRevokedSetForgets(t *testing.T) {
 	t.Parallel()

@@ -16,8 +16,13 @@ import (
 // effects to apply once it has committed.
 type Tx struct {
 	*db.Queries
+	tx          pgx.Tx
 	afterCommit []func()
 }
+
+// Pgx is the transaction itself, for libraries that write in it too (the
+// job queue's InsertTx).
+func (tx *Tx) Pgx() pgx.Tx { return tx.tx }
 
 // AfterCommit runs fn once the transaction has committed, and never when it
 // rolls back. Effects outside the database (this replica's set of revoked
@@ -32,7 +37,7 @@ func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, f
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Tx) error) error {
 	var tx *Tx
 	err := pgx.BeginFunc(ctx, pool, func(ptx pgx.Tx) error {
-		tx = &Tx{Queries: db.New(ptx)}
+		tx = &Tx{Queries: db.New(ptx), tx: ptx}
 		return fn(tx)
 	})
 	if err != nil {

@@ -210,6 +210,7 @@ func migrateUp(ctx context.Context, u string) error {
 
 func migrationsHash() (string, error) {
 	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", schema.GoMigrationsKey())
 	err := fs.WalkDir(schema.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -21,6 +21,7 @@ import (
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/metrics"
+	"github.com/meridianhq/accounts/server/outbox"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
@@ -47,6 +48,17 @@ type Config struct {
 	// wrong current passwords) an account takes before each further attempt
 	// waits; 0: no backoff.
 	AccountFailuresBeforeBackoff int
+	// Jobs configure the job queue.
+	Jobs JobOptions
+}
+
+// JobOptions configure the job queue (server/outbox).
+type JobOptions struct {
+	// PollOnly finds new jobs by polling: for a pool behind a transaction
+	// pooler, where LISTEN cannot work.
+	PollOnly bool
+	// PollEvery is how often idle workers look for jobs; 0: every second.
+	PollEvery time.Duration
 }
 
 // Env is what the process provides: the logger, the open pool, the keys and
@@ -74,8 +86,9 @@ type Service struct {
 	// Metrics is the registry the metrics listener serves.
 	Metrics *metrics.Metrics
 	// Audit is the audit log.
-	Audit  *audit.Log
-	pruner ratelimit.Pruner
+	Audit *audit.Log
+	// Jobs is the job queue and outbox.
+	Jobs   *outbox.Queue
 	log    *slog.Logger
 	health *store.Health
 	pool   *pgxpool.Pool
@@ -130,28 +143,44 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	pruner := ratelimit.Pruner{Shared: shared, Backoff: backoff, Log: env.Logger}
-	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, pruner: pruner, log: env.Logger, health: health, pool: env.Pool}, nil
+	jobs, err := outbox.New(outbox.Options{
+		Pool: env.Pool, Logger: env.Logger, PollOnly: cfg.Jobs.PollOnly, PollEvery: cfg.Jobs.PollEvery,
+		Tasks: []outbox.Task{
+			{Name: "prune_sessions", Run: sess.Prune},
+			{Name: "prune_audit_events", Run: auditLog.Prune},
+			{Name: "prune_rate_limits", Run: ratelimit.Pruner{Shared: shared, Backoff: backoff}.Prune},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.WatchJobs(func(ctx context.Context) (metrics.JobStats, error) {
+		st, err := jobs.Stats(ctx)
+		return metrics.JobStats{Queued: st.Queued, Failed: st.Failed, OldestAge: st.OldestAge}, err
+	})
+	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, Jobs: jobs, log: env.Logger, health: health, pool: env.Pool}, nil
 }
 
-// Start loads the revoked set and keeps it current until ctx ends. Every
-// pruneEvery (0: never) until then, it prunes ended sessions and spent
-// rate-limit rows and measures the login failure floor again (the first
-// measurement runs at once, in the background: it times the slowest stored
-// hash kind, up to a second for bcrypt-12 imports, which readiness does not wait for).
+// Start loads the revoked set and keeps it current, and works the job queue,
+// until ctx ends. Every pruneEvery (0: never), the queue prunes ended sessions,
+// old audit events and spent rate-limit rows, on one replica at a time, and
+// this replica measures the login failure floor again (the first measurement
+// runs at once, in the background: it times the slowest stored hash kind, up
+// to a second for bcrypt-12 imports, which readiness does not wait for).
 func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 	if err := s.Sessions.Start(ctx); err != nil {
 		return err
 	}
 	go s.health.Watch(ctx, s.pool, time.Second, time.Second)
 	if pruneEvery > 0 {
-		go s.Sessions.PruneEvery(ctx, pruneEvery)
-		go s.pruner.Run(ctx, pruneEvery)
-		go s.pruneAudit(ctx, pruneEvery)
+		s.Jobs.Schedule(pruneEvery)
 		go s.Users.KeepFailureFloor(ctx, pruneEvery, s.log)
 	}
-	return nil
+	return s.Jobs.Start(ctx)
 }
+
+// Stop lets running jobs finish, within ctx.
+func (s *Service) Stop(ctx context.Context) error { return s.Jobs.Stop(ctx) }
 
 // HashSlots are the CPU slots of password work that cfg configures.
 func (cfg Config) HashSlots() *auth.CPUSlots {
@@ -167,25 +196,6 @@ func (cfg Config) HashSlots() *auth.CPUSlots {
 		q.Wait = cfg.HashQueue.Wait
 	}
 	return auth.NewCPUSlots(n, q)
-}
-
-// pruneAudit deletes audit events past their retention every interval until
-// ctx ends.
-func (s *Service) pruneAudit(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := s.Audit.Prune(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("pruning audit events failed", slog.Any("error", err))
-		} else if n > 0 {
-			s.log.Info("pruned audit events", slog.Int64("events", n))
-		}
-	}
 }
 
 // buildHasher returns env's hasher, or the argon2id one of cfg with its CPU
