@@ -147,7 +147,7 @@ COVER := .data/cover.out
 .PHONY: test-go
 test-go: ## go test -race ./..., then statement coverage per package (merged across packages)
 	@mkdir -p .data
-	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 -coverpkg=./cmd/...,./server/... -coverprofile=$(COVER) ./...
+	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 -coverpkg=./cmd/...,./server/...,./sdk/... -coverprofile=$(COVER) ./...
 	@tools/coverage/summary.sh $(COVER) 80
 
 .PHONY: test-scale

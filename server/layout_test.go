@@ -16,6 +16,10 @@ var (
 	domainPackages = []string{"server/users", "server/sessions", "server/store", "server/ratelimit", "server/auth"}
 	// mayImportServer are the only non-test packages that import package server.
 	mayImportServer = []string{"cmd/accounts/wiring", "server/servertest"}
+	// sdkPackage is the hand-written Go SDK: a library for callers of the
+	// service, so of this module it reaches only the generated client, none of
+	// the service's dependencies, and nothing but its tests depends on it.
+	sdkPackage = "sdk/go"
 )
 
 // listedPackage is what `go list -json` says of a package.
@@ -48,8 +52,9 @@ func listPackages(t *testing.T) map[string]listedPackage {
 
 // TestImportDirection enforces the layout's import rule: the domain packages
 // reach neither the contract's types nor Echo (not even through another
-// package), httpx knows no domain package, auth stays pure, and nothing but the
-// wiring and the test server imports package server.
+// package), httpx knows no domain package, auth stays pure, nothing but the
+// wiring and the test server imports package server, and the Go SDK stands on
+// the generated client alone.
 func TestImportDirection(t *testing.T) {
 	t.Parallel()
 	pkgs := listPackages(t)
@@ -74,6 +79,20 @@ func TestImportDirection(t *testing.T) {
 	}
 	forbidden("server/auth", pkgs["server/auth"].Imports, module+"/server", module+"/gen", "github.com/jackc/pgx/v5")
 	forbidden("server/httpx", pkgs["server/httpx"].Imports, prefixed(domainPackages[:4])...)
+	if _, ok := pkgs[sdkPackage]; !ok {
+		t.Fatalf("package %s is missing: update the layout here and in README.md", sdkPackage)
+	}
+	for _, d := range pkgs[sdkPackage].Deps {
+		if strings.HasPrefix(d, module+"/") && d != module+"/gen/client" {
+			t.Errorf("%s depends on %s; of this module it may use only gen/client", sdkPackage, d)
+		}
+	}
+	forbidden(sdkPackage, pkgs[sdkPackage].Deps, "github.com/labstack/echo/v4", "github.com/jackc/pgx/v5", "github.com/getkin/kin-openapi")
+	for name, p := range pkgs {
+		if name != sdkPackage && slices.Contains(p.Deps, module+"/"+sdkPackage) {
+			t.Errorf("%s depends on the Go SDK %s; only its tests may", name, sdkPackage)
+		}
+	}
 	for name, p := range pkgs {
 		if slices.Contains(p.Imports, module+"/server") && !slices.Contains(mayImportServer, name) && !strings.HasPrefix(name, "cmd/") {
 			t.Errorf("%s imports package server; only %v (and cmd/) may", name, mayImportServer)
