@@ -32,7 +32,7 @@ type Response interface {
 // session), nil when the answer is a 2xx, and otherwise a *ProblemError made
 // from the answer, whatever the operation:
 //
-//	me, err := api.GetMeWithResponse(ctx)
+//	me, err := api.GetMeWithResponse(ctx, nil)
 //	if err := accounts.Check(me, err); err != nil {
 //		return fmt.Errorf("get me: %w", err)
 //	}

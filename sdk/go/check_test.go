@@ -41,13 +41,13 @@ func TestCheckOverOperations(t *testing.T) {
 			return anon.LoginWithResponse(ctx, client.LoginRequest{Email: u.Email, Password: "not the password at all"}, ed)
 		}, 401, client.CodeInvalidCredentials, ""},
 		{"GetMeWithoutToken_401", func(ctx context.Context, ed client.RequestEditorFn) (accounts.Response, error) {
-			return anon.GetMeWithResponse(ctx, ed)
+			return anon.GetMeWithResponse(ctx, nil, ed)
 		}, 401, client.CodeUnauthenticated, ""},
 		{"ListUsersNotAdmin_403", func(ctx context.Context, ed client.RequestEditorFn) (accounts.Response, error) {
 			return api.ListUsersWithResponse(ctx, nil, ed)
 		}, 403, client.CodeForbidden, ""},
 		{"GetUser_404", func(ctx context.Context, ed client.RequestEditorFn) (accounts.Response, error) {
-			return api.GetUserWithResponse(ctx, uuid.New(), ed)
+			return api.GetUserWithResponse(ctx, uuid.New(), nil, ed)
 		}, 404, client.CodeUserNotFound, ""},
 		{"RegisterTaken_409", func(ctx context.Context, ed client.RequestEditorFn) (accounts.Response, error) {
 			return anon.RegisterWithResponse(ctx, client.RegisterRequest{Email: strings.ToUpper(u.Email), Name: "Again", Password: servertest.StrongPassword}, ed)
@@ -89,7 +89,7 @@ func TestCheckPassesSuccessAndErrors(t *testing.T) {
 	t.Parallel()
 	e := servertest.New(t)
 	_, s, api := login(t, e, nil)
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	if err := accounts.Check(me, err); err != nil {
 		t.Fatalf("200: %v", err)
 	}
@@ -140,7 +140,7 @@ func TestAnswersThatAreNotProblems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			me, err := c.GetMeWithResponse(t.Context())
+			me, err := c.GetMeWithResponse(t.Context(), nil)
 			pe := problem(t, accounts.Check(me, err))
 			if pe.Status != tc.status || pe.Code != accounts.CodeUnexpectedResponse || pe.Title != http.StatusText(tc.status) {
 				t.Fatalf("got %+v", pe)

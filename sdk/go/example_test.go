@@ -56,7 +56,7 @@ func quickstart(ctx context.Context, baseURL string) error {
 	if err := session.Login(ctx, email, password); err != nil {
 		return fmt.Errorf("login: %w", err) // e.g. 401 INVALID_CREDENTIALS
 	}
-	me, err := api.GetMeWithResponse(ctx)
+	me, err := api.GetMeWithResponse(ctx, nil)
 	if err := accounts.Check(me, err); err != nil {
 		return fmt.Errorf("get me: %w", err)
 	}

@@ -72,7 +72,7 @@ func TestConcurrentCallsShareOneRefresh(t *testing.T) {
 	for i := range callers {
 		wg.Go(func() {
 			if i%2 == 0 {
-				me, err := api.GetMeWithResponse(t.Context())
+				me, err := api.GetMeWithResponse(t.Context(), nil)
 				errs[i] = accounts.Check(me, err)
 				return
 			}
@@ -134,14 +134,14 @@ func TestLateRefusalUsesTheRenewedToken(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		me, err := api.GetMeWithResponse(t.Context(), func(_ context.Context, r *http.Request) error {
+		me, err := api.GetMeWithResponse(t.Context(), nil, func(_ context.Context, r *http.Request) error {
 			r.Header.Set("X-Late", "1")
 			return nil
 		})
 		done <- accounts.Check(me, err)
 	}()
 	<-held // its 401 is in hand, not yet seen by the session
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	if err := accounts.Check(me, err); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestRefusedRefreshEndsTheSession(t *testing.T) {
 		t.Fatalf("logout all: %d %s", res.StatusCode, b)
 	}
 
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	pe := problem(t, accounts.Check(me, err))
 	if pe.Status != 401 || pe.Code != client.CodeInvalidRefreshToken || pe.RequestID == "" {
 		t.Fatalf("got %+v, want 401 INVALID_REFRESH_TOKEN with a request id", pe)
@@ -211,7 +211,7 @@ func TestRefusedRefreshEndsTheSession(t *testing.T) {
 		t.Error("the session kept tokens the service refused")
 	}
 
-	me, err = api.GetMeWithResponse(t.Context())
+	me, err = api.GetMeWithResponse(t.Context(), nil)
 	if pe := problem(t, accounts.Check(me, err)); pe.Code != client.CodeUnauthenticated {
 		t.Fatalf("the next call: %v, want 401 UNAUTHENTICATED", pe)
 	}
@@ -242,7 +242,7 @@ func TestReusedRefreshTokenEndsTheSession(t *testing.T) {
 	if pe := problem(t, thief.Refresh(t.Context())); pe.Code != client.CodeRefreshTokenReused {
 		t.Fatalf("refreshing with a spent token: %v, want REFRESH_TOKEN_REUSED", pe)
 	}
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	if pe := problem(t, accounts.Check(me, err)); pe.Status != 401 {
 		t.Fatalf("the holder's next call: %v, want a 401", pe)
 	}
@@ -262,7 +262,7 @@ func TestRetriesOnce(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})
 	_, s, api := login(t, e, spoil)
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	if pe := problem(t, accounts.Check(me, err)); pe.Code != client.CodeUnauthenticated {
 		t.Fatalf("got %v, want the retry's 401 UNAUTHENTICATED", pe)
 	}
@@ -313,7 +313,7 @@ func TestCancelWhileWaitingForRefresh(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		me, err := api.GetMeWithResponse(ctx)
+		me, err := api.GetMeWithResponse(ctx, nil)
 		done <- accounts.Check(me, err)
 	}()
 	<-started
@@ -326,7 +326,7 @@ func TestCancelWhileWaitingForRefresh(t *testing.T) {
 	if err := s.Refresh(t.Context()); err != nil { // joins the refresh still out, if it is
 		t.Fatal(err)
 	}
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	if err := accounts.Check(me, err); err != nil {
 		t.Fatalf("after the cancelled call: %v", err)
 	}
@@ -347,7 +347,7 @@ func TestCancelledBeforeSending(t *testing.T) {
 	_, _, api := login(t, e, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	me, err := api.GetMeWithResponse(ctx)
+	me, err := api.GetMeWithResponse(ctx, nil)
 	if err := accounts.Check(me, err); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
@@ -377,7 +377,7 @@ func TestRefreshOutageKeepsTokens(t *testing.T) {
 	before, _ := s.Tokens()
 	expire(e)
 
-	me, err := api.GetMeWithResponse(t.Context())
+	me, err := api.GetMeWithResponse(t.Context(), nil)
 	if pe := problem(t, accounts.Check(me, err)); pe.Status != 503 || pe.Code != accounts.CodeUnexpectedResponse {
 		t.Fatalf("got %v, want the refresh's 503", pe)
 	}
@@ -385,7 +385,7 @@ func TestRefreshOutageKeepsTokens(t *testing.T) {
 		t.Fatal("an outage of the refresh dropped the tokens")
 	}
 	down.Store(false)
-	me, err = api.GetMeWithResponse(t.Context())
+	me, err = api.GetMeWithResponse(t.Context(), nil)
 	if err := accounts.Check(me, err); err != nil {
 		t.Fatalf("after the outage: %v", err)
 	}
@@ -410,7 +410,7 @@ func TestLoginDuringRefreshWins(t *testing.T) {
 	expire(e)
 	done := make(chan error, 1)
 	go func() {
-		me, err := api.GetMeWithResponse(t.Context())
+		me, err := api.GetMeWithResponse(t.Context(), nil)
 		done <- accounts.Check(me, err)
 	}()
 	<-started
@@ -443,7 +443,7 @@ func TestLogoutDuringRefresh(t *testing.T) {
 	expire(e)
 	done := make(chan error, 1)
 	go func() {
-		me, err := api.GetMeWithResponse(t.Context())
+		me, err := api.GetMeWithResponse(t.Context(), nil)
 		done <- accounts.Check(me, err)
 	}()
 	<-started
