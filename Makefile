@@ -87,7 +87,7 @@ vet/sqlc: ## sqlc vet: prepare every query against a migrated database (needs Po
 	  SQLC_DATABASE_URL="$$vetdb" $(TOOL) sqlc vet -f sqlc.yaml
 
 .PHONY: lint
-lint: lint-spec lint-workflows lint-k8s lint-prom vulncheck ## go vet, the spec lint, actionlint, kubeconform, promtool and govulncheck
+lint: lint-spec lint-workflows lint-k8s lint-prom vulncheck ## go vet, the spec lint, actionlint, kubeconform and kustomize, promtool and govulncheck
 	$(GO) vet ./...
 
 # The vulnerability database: golang.org/x/vulndb at a pinned commit, fetched from
@@ -113,7 +113,7 @@ lint-workflows: ## validate .github/workflows with actionlint
 	$(GO) tool -modfile=$(CURDIR)/$(LINT)/go.mod actionlint
 
 .PHONY: lint-k8s
-lint-k8s: ## validate deploy/k8s with kubeconform against pinned, offline schemas
+lint-k8s: ## validate deploy/k8s with kubeconform against pinned, offline schemas: each manifest, and each kustomization rendered by kustomize; every file in a kustomization
 	$(LINT)/lint-k8s.sh
 
 .PHONY: lint-prom

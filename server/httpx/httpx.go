@@ -30,6 +30,10 @@ type Options struct {
 	// Observe, when set, is told of every answered request: its operationId
 	// ("" outside the contract), status and duration (the metrics).
 	Observe func(operation string, status int, took time.Duration)
+	// UntrustedForwardedFor, when set, is told of every request that carries
+	// X-Forwarded-For from a peer outside TrustedProxies (the metrics); the first
+	// one is also logged at WARN.
+	UntrustedForwardedFor func()
 }
 
 // NewEcho returns an Echo instance with the global middleware, in order: the
@@ -39,7 +43,7 @@ func NewEcho(log *slog.Logger, o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(log, o.BodyLimit)
-	e.IPExtractor = IPExtractor(o.TrustedProxies)
+	e.IPExtractor = IPExtractor(o.TrustedProxies, warnUntrustedForwardedFor(log, o.UntrustedForwardedFor))
 	e.Use(RequestContext(log, o), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
 	if len(o.CORSOrigins) > 0 {
 		e.Use(CORS(log, o.CORSOrigins))

@@ -26,6 +26,7 @@ type Metrics struct {
 	hashWait    prometheus.Histogram
 	hashShed    prometheus.Counter
 	revocations prometheus.Counter
+	untrusted   prometheus.Counter
 }
 
 // New returns the metrics of one process, registered.
@@ -60,8 +61,12 @@ func New() *Metrics {
 		revocations: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "accounts_revocations_applied_total", Help: "Revoked sessions added to this replica's revoked set.",
 		}),
+		untrusted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "accounts_untrusted_forwarded_for_total",
+			Help: "Requests with X-Forwarded-For from a peer that is not a trusted proxy (ACCOUNTS_TRUSTED_PROXIES): behind such a proxy every client shares its address and its attempt limits.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.logins, m.refreshes, m.rateLimited, m.hashWait, m.hashShed, m.revocations)
+	reg.MustRegister(m.requests, m.duration, m.logins, m.refreshes, m.rateLimited, m.hashWait, m.hashShed, m.revocations, m.untrusted)
 	return m
 }
 
@@ -125,5 +130,13 @@ func (m *Metrics) HashWaited(wait time.Duration, shed bool) {
 func (m *Metrics) RevocationsApplied(n int) {
 	if m != nil && n > 0 {
 		m.revocations.Add(float64(n))
+	}
+}
+
+// UntrustedForwardedFor records a request whose X-Forwarded-For came from a
+// peer that is not a trusted proxy.
+func (m *Metrics) UntrustedForwardedFor() {
+	if m != nil {
+		m.untrusted.Inc()
 	}
 }

@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +28,7 @@ func names(t *testing.T) map[string]bool {
 	m.HashWaited(time.Millisecond, false)
 	m.HashWaited(0, true)
 	m.RevocationsApplied(1)
+	m.UntrustedForwardedFor()
 	m.WatchHashing(func() int { return 1 }, func() int { return 0 })
 	m.WatchListener(func() bool { return true }, time.Now)
 	out := map[string]bool{}
@@ -46,14 +49,32 @@ func names(t *testing.T) map[string]bool {
 	return out
 }
 
-// TestDeployReferencesExist: every accounts_ series the alert rules and the
-// dashboard query is one the service exports, so a renamed series cannot leave
-// an alert that never fires.
+// deployFiles are the files that name series: the alert rules and their unit
+// tests, the dashboard, and every Kubernetes manifest (the ServiceMonitor, the
+// comments that point operators at a series).
+func deployFiles(t *testing.T) []string {
+	t.Helper()
+	files := []string{"../../deploy/prometheus/alerts.yaml", "../../deploy/prometheus/alerts_test.yaml", "../../deploy/grafana/accounts.json"}
+	err := filepath.WalkDir("../../deploy/k8s", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".env")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestDeployReferencesExist: every accounts_ series the deploy files name is
+// one the service exports, so a renamed series cannot leave an alert that never
+// fires, a panel that stays empty or a runbook comment that points nowhere.
 func TestDeployReferencesExist(t *testing.T) {
 	t.Parallel()
 	known := names(t)
 	ref := regexp.MustCompile(`accounts_[a-z0-9_]+`)
-	for _, file := range []string{"../../deploy/prometheus/alerts.yaml", "../../deploy/grafana/accounts.json"} {
+	for _, file := range deployFiles(t) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -79,6 +100,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.RateLimited("auth")
 	m.HashWaited(0, true)
 	m.RevocationsApplied(3)
+	m.UntrustedForwardedFor()
 	m.WatchHashing(nil, nil)
 	m.WatchListener(nil, nil)
 	m.WatchPool(nil)

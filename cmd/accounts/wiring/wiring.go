@@ -134,6 +134,7 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.HTTP.UntrustedForwardedFor = m.UntrustedForwardedFor
 	health := store.NewHealth(env.Logger)
 	auditLog := audit.NewLog(env.Pool, cfg.AuditRetention)
 	srv, err := server.New(server.Deps{
