@@ -77,9 +77,10 @@ verify/go: ## gen/api and gen/client are what openapi.yaml generates
 verify/sqlc: ## gen/db is what queries/ and schema/ generate
 	$(call scratch,$(GEN_SQLC),gen/db)
 
-verify/ts: $(SDK)/node_modules/.package-lock.json ## the TS SDK's types are what openapi.yaml generates, and the SDK builds
+verify/ts: $(SDK)/node_modules/.package-lock.json ## the TS SDK's types are what openapi.yaml generates; the SDK builds; its tests and scripts type-check
 	$(call scratch,$(GEN_TS),$(SDK)/src/schema.ts)
 	npm run --prefix $(SDK) --silent build
+	npm run --prefix $(SDK) --silent typecheck
 
 vet/sqlc: ## sqlc vet: prepare every query against a migrated database (needs PostgreSQL)
 	@url="$(TEST_DB)"; \
