@@ -22,6 +22,7 @@ func toUser(u db.UserProfile) api.User {
 		Email:     u.Email,
 		Name:      u.Name,
 		Role:      api.Role(u.Role),
+		Disabled:  u.DisabledAt != nil,
 		CreatedAt: u.CreatedAt,
 		UpdatedAt: u.UpdatedAt,
 	}
@@ -88,7 +89,7 @@ func toOpenAPIDocument(doc *openapi3.T) (api.OpenAPIDocument, error) {
 
 // toPatch maps a merge patch of a user.
 func toPatch(p *api.UserPatch) users.Patch {
-	out := users.Patch{Email: p.Email, Name: p.Name}
+	out := users.Patch{Email: p.Email, Name: p.Name, Disabled: p.Disabled}
 	if p.Role != nil {
 		role := auth.Role(*p.Role)
 		out.Role = &role

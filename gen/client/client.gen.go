@@ -27,7 +27,9 @@ const (
 	SessionRevoked           AuditAction = "session.revoked"
 	UserCreatedByAdmin       AuditAction = "user.created_by_admin"
 	UserDeleted              AuditAction = "user.deleted"
+	UserDisabled             AuditAction = "user.disabled"
 	UserEmailChanged         AuditAction = "user.email_changed"
+	UserEnabled              AuditAction = "user.enabled"
 	UserLoginFailed          AuditAction = "user.login_failed"
 	UserLoginSucceeded       AuditAction = "user.login_succeeded"
 	UserNameChanged          AuditAction = "user.name_changed"
@@ -51,7 +53,11 @@ func (e AuditAction) Valid() bool {
 		return true
 	case UserDeleted:
 		return true
+	case UserDisabled:
+		return true
 	case UserEmailChanged:
+		return true
+	case UserEnabled:
 		return true
 	case UserLoginFailed:
 		return true
@@ -112,6 +118,7 @@ func (e LogoutRequestScope) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	CodeAccountDisabled      ProblemCode = "ACCOUNT_DISABLED"
 	CodeDatabaseUnavailable  ProblemCode = "DATABASE_UNAVAILABLE"
 	CodeEmailTaken           ProblemCode = "EMAIL_TAKEN"
 	CodeForbidden            ProblemCode = "FORBIDDEN"
@@ -141,6 +148,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case CodeAccountDisabled:
+		return true
 	case CodeDatabaseUnavailable:
 		return true
 	case CodeEmailTaken:
@@ -565,6 +574,10 @@ type User struct {
 	// CreatedAt When the account was created.
 	CreatedAt time.Time `json:"created_at"`
 
+	// Disabled Whether an admin has disabled the account: it has no session, and its
+	// logins are refused with 403 `ACCOUNT_DISABLED`.
+	Disabled bool `json:"disabled"`
+
 	// Email The address, with its case as typed.
 	//
 	// Example: ada@example.com
@@ -596,6 +609,10 @@ type UserList struct {
 
 // UserPatch The members to change. Any other member is refused.
 type UserPatch struct {
+	// Disabled Admins only, on another user: `true` disables the account (its sessions
+	// end at once), `false` enables it again.
+	Disabled *bool `json:"disabled,omitempty"`
+
 	// Email A plain address, `local@domain`, without a display name. Surrounding white
 	// space is ignored.
 	//
@@ -631,6 +648,10 @@ type SessionID = openapi_types.UUID
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
+
+// AccountDisabled An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type AccountDisabled = Problem
 
 // BadRequest An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -719,6 +740,9 @@ type ListUsersParams struct {
 
 	// Deleted `true`: only soft-deleted users (to find whom to restore); `false`: only live ones.
 	Deleted *bool `form:"deleted,omitempty" json:"deleted,omitempty"`
+
+	// Disabled `true`: only disabled users; `false`: only enabled ones; absent: both.
+	Disabled *bool `form:"disabled,omitempty" json:"disabled,omitempty"`
 
 	// Sort `-created_at` (newest first) or `created_at` (oldest first).
 	Sort *ListUsersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
@@ -1022,7 +1046,10 @@ type ClientInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1034,7 +1061,10 @@ type ClientInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1068,6 +1098,8 @@ type ClientInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1079,6 +1111,8 @@ type ClientInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1161,7 +1195,7 @@ type ClientInterface interface {
 	//
 	// Soft-deletes the user (self or admin): the row stays for audit, the user
 	// disappears from every read, every session ends at once, and the address can
-	// be registered again. The last admin cannot be deleted.
+	// be registered again. The last enabled admin cannot be deleted.
 	//
 	// Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 	DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1177,10 +1211,18 @@ type ClientInterface interface {
 
 	// UpdateUserWithBody Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1189,10 +1231,18 @@ type ClientInterface interface {
 
 	// UpdateUser Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1201,10 +1251,18 @@ type ClientInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBody Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -1332,7 +1390,10 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1354,7 +1415,10 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1418,6 +1482,8 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1439,6 +1505,8 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1611,7 +1679,7 @@ func (c *Client) GetMe(ctx context.Context, params *GetMeParams, reqEditors ...R
 //
 // Soft-deletes the user (self or admin): the row stays for audit, the user
 // disappears from every read, every session ends at once, and the address can
-// be registered again. The last admin cannot be deleted.
+// be registered again. The last enabled admin cannot be deleted.
 //
 // Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1647,10 +1715,18 @@ func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, 
 
 // UpdateUserWithBody Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1669,10 +1745,18 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, params *Upda
 
 // UpdateUser Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1691,10 +1775,18 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, params *UpdateUserPa
 
 // UpdateUserWithApplicationMergePatchPlusJSONBody Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -2351,6 +2443,18 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 
 		}
 
+		if params.Disabled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "disabled", *params.Disabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Sort != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -2976,7 +3080,10 @@ type ClientWithResponsesInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2988,7 +3095,10 @@ type ClientWithResponsesInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3022,6 +3132,8 @@ type ClientWithResponsesInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3033,6 +3145,8 @@ type ClientWithResponsesInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3123,7 +3237,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Soft-deletes the user (self or admin): the row stays for audit, the user
 	// disappears from every read, every session ends at once, and the address can
-	// be registered again. The last admin cannot be deleted.
+	// be registered again. The last enabled admin cannot be deleted.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3143,10 +3257,18 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithBodyWithResponse Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3155,10 +3277,18 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithResponse Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3167,10 +3297,18 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3442,6 +3580,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *InvalidCredentials
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *AccountDisabled
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3467,6 +3607,11 @@ func (r LoginResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r LoginResponse) GetApplicationproblemJSON401() *InvalidCredentials {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON403() *AccountDisabled {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -5124,7 +5269,10 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5142,7 +5290,10 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5194,6 +5345,8 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5211,6 +5364,8 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5355,7 +5510,7 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, params *Get
 //
 // Soft-deletes the user (self or admin): the row stays for audit, the user
 // disappears from every read, every session ends at once, and the address can
-// be registered again. The last admin cannot be deleted.
+// be registered again. The last enabled admin cannot be deleted.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5387,10 +5542,18 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 
 // UpdateUserWithBodyWithResponse Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5405,10 +5568,18 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 
 // UpdateUserWithResponse Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5423,10 +5594,18 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 
 // UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5757,6 +5936,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AccountDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

@@ -17,6 +17,7 @@ const (
 	ActionRestoreUser                  // POST /users/{id}/restore
 	ActionListAudit                    // GET /audit-events
 	ActionReadUserAudit                // GET /users/{id}/audit-events
+	ActionDisableUser                  // PATCH /users/{id} with disabled
 )
 
 // Decision is the outcome of Authorize.
@@ -43,6 +44,10 @@ const (
 //     gets NotFound.
 //   - Changing a role is for admins only: Forbidden to a user on themself,
 //     NotFound on anyone else.
+//   - Disabling or enabling is for admins only, on others: Forbidden to anyone
+//     on themself (an admin included: suspending an admin is another admin's
+//     decision, and a disabled admin could not undo it), NotFound to a user on
+//     anyone else.
 func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 	admin, self := p.IsAdmin(), p.UserID == target
 	switch a {
@@ -57,6 +62,14 @@ func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 			return Allow
 		case self:
 			return Forbidden
+		}
+		return NotFound
+	case ActionDisableUser:
+		switch {
+		case self:
+			return Forbidden
+		case admin:
+			return Allow
 		}
 		return NotFound
 	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser, ActionReadUserAudit:

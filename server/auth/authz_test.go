@@ -26,6 +26,7 @@ func TestAuthorize(t *testing.T) {
 		{ActionRestoreUser, Forbidden, Forbidden, Allow, Allow},
 		{ActionListAudit, Forbidden, Forbidden, Allow, Allow},
 		{ActionReadUserAudit, Allow, NotFound, Allow, Allow},
+		{ActionDisableUser, Forbidden, NotFound, Forbidden, Allow},
 		{Action(999), Forbidden, Forbidden, Forbidden, Forbidden},
 	}
 	for _, tc := range tests {

@@ -170,6 +170,21 @@ func TestBeginRotateEnd(t *testing.T) {
 	}
 }
 
+// TestRotateRefusesDisabledUser: a disabled user's sessions are revoked with
+// the disable, and even a session that somehow outlived it does not refresh.
+func TestRotateRefusesDisabledUser(t *testing.T) {
+	t.Parallel()
+	s, pool := newService(t)
+	user := newUser(t, pool)
+	p := begin(t, s, user, Client{})
+	if _, err := pool.Exec(context.Background(), "UPDATE users SET disabled_at = now() WHERE id = $1", user); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Rotate(context.Background(), p.Refresh); err != nil || r.Outcome != Invalid {
+		t.Fatalf("refresh of a disabled user: %+v, %v; want Invalid", r, err)
+	}
+}
+
 func TestEnd(t *testing.T) {
 	t.Parallel()
 	s, pool := newService(t)
