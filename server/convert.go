@@ -54,6 +54,15 @@ func toSession(s db.ListLiveSessionsByUserRow, current uuid.UUID) api.Session {
 	return out
 }
 
+// toSessionList maps a list of live sessions; current marks the caller's own.
+func toSessionList(rows []db.ListLiveSessionsByUserRow, current uuid.UUID) api.SessionList {
+	items := make([]api.Session, len(rows))
+	for i, r := range rows {
+		items[i] = toSession(r, current)
+	}
+	return api.SessionList{Items: items}
+}
+
 // toTokenPair maps a session's pair.
 func toTokenPair(p sessions.Pair) api.TokenPair {
 	return api.TokenPair{

@@ -640,6 +640,9 @@ type SessionID = openapi_types.UUID
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
 
+// UserSessionID defines model for UserSessionID.
+type UserSessionID = openapi_types.UUID
+
 // AccountDisabled An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type AccountDisabled = Problem

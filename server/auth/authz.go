@@ -7,17 +7,19 @@ type Action int
 
 // The actions on users.
 const (
-	ActionReadUser       Action = iota // GET /users/{id}
-	ActionUpdateUser                   // PATCH /users/{id}, name and email
-	ActionChangeRole                   // PATCH /users/{id} with role
-	ActionChangePassword               // PUT /users/{id}/password
-	ActionDeleteUser                   // DELETE /users/{id}
-	ActionListUsers                    // GET /users
-	ActionCreateUser                   // POST /users
-	ActionRestoreUser                  // POST /users/{id}/restore
-	ActionListAudit                    // GET /audit-events
-	ActionReadUserAudit                // GET /users/{id}/audit-events
-	ActionDisableUser                  // PATCH /users/{id} with disabled
+	ActionReadUser         Action = iota // GET /users/{id}
+	ActionUpdateUser                     // PATCH /users/{id}, name and email
+	ActionChangeRole                     // PATCH /users/{id} with role
+	ActionChangePassword                 // PUT /users/{id}/password
+	ActionDeleteUser                     // DELETE /users/{id}
+	ActionListUsers                      // GET /users
+	ActionCreateUser                     // POST /users
+	ActionRestoreUser                    // POST /users/{id}/restore
+	ActionListAudit                      // GET /audit-events
+	ActionReadUserAudit                  // GET /users/{id}/audit-events
+	ActionDisableUser                    // PATCH /users/{id} with disabled
+	ActionListUserSessions               // GET /users/{id}/sessions
+	ActionEndUserSessions                // DELETE /users/{id}/sessions, …/sessions/{sid}
 )
 
 // Decision is the outcome of Authorize.
@@ -72,7 +74,8 @@ func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 			return Allow
 		}
 		return NotFound
-	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser, ActionReadUserAudit:
+	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser, ActionReadUserAudit,
+		ActionListUserSessions, ActionEndUserSessions:
 		if admin || self {
 			return Allow
 		}

@@ -27,6 +27,8 @@ func TestAuthorize(t *testing.T) {
 		{ActionListAudit, Forbidden, Forbidden, Allow, Allow},
 		{ActionReadUserAudit, Allow, NotFound, Allow, Allow},
 		{ActionDisableUser, Forbidden, NotFound, Forbidden, Allow},
+		{ActionListUserSessions, Allow, NotFound, Allow, Allow},
+		{ActionEndUserSessions, Allow, NotFound, Allow, Allow},
 		{Action(999), Forbidden, Forbidden, Forbidden, Forbidden},
 	}
 	for _, tc := range tests {
