@@ -10,10 +10,12 @@ VALUES (@token_hash, @session_id);
 -- name: GetRefreshTokenForUpdate :one
 -- Locks the token row, so that concurrent refreshes of one token serialize: the
 -- second sees used_at set by the first. The session and its user come along for
--- the expiry, revocation and role checks.
+-- the expiry, revocation and role checks. (Deleting or disabling a user revokes
+-- its sessions; user_deleted and user_disabled refuse them all the same.)
 SELECT rt.used_at, rt.replayed_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
+       (u.disabled_at IS NOT NULL)::boolean AS user_disabled,
        now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id

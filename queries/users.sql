@@ -4,7 +4,7 @@
 -- check first. email_key is auth.EmailKey of email.
 INSERT INTO users (id, email, email_key, name, role, password_hash)
 VALUES (@id, @email, @email_key, @name, @role, @password_hash)
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at;
 
 -- name: GetUserByID :one
 -- Live users only: a soft-deleted user is not found.
@@ -15,7 +15,9 @@ WHERE id = @id AND deleted_at IS NULL;
 -- The login query. With GetCredentialsByIDForShare and GetPasswordHashByID, the
 -- only readers of password_hash.
 -- Deleted users are not found, so they take the same path as an unknown address.
-SELECT id, role, password_hash
+-- Disabled users are found, and their password verified like anyone's: only a
+-- correct one learns that the account is disabled.
+SELECT id, role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
 FROM users
 WHERE email_key = @email_key AND deleted_at IS NULL;
 
@@ -23,8 +25,8 @@ WHERE email_key = @email_key AND deleted_at IS NULL;
 -- The re-read of a login at session start. The row stays locked FOR SHARE until
 -- the session commits, so a password change, a demotion or a deletion either
 -- committed before (and the login sees it) or waits for the session, and then
--- ends it with the others.
-SELECT role, password_hash
+-- ends it with the others. Disabling the account likewise.
+SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
 FROM users
 WHERE id = @id AND deleted_at IS NULL
 FOR SHARE;
@@ -60,28 +62,34 @@ FOR UPDATE;
 SELECT EXISTS (SELECT 1 FROM users WHERE id = @id);
 
 -- name: LockAdminChanges :exec
--- Serialises the transactions that may remove an admin (demotion, deletion), so
--- that two of them cannot each leave the other as the last admin. Taken before
--- any row lock, it cannot deadlock with them.
+-- Serialises the transactions that may remove an enabled admin (demotion,
+-- deletion, disabling), so that two of them cannot each leave the other as the
+-- last one. Taken before any row lock, it cannot deadlock with them.
 SELECT pg_advisory_xact_lock(hashtextextended('accounts.admins', 0));
 
--- name: CountLiveAdmins :one
+-- name: CountEnabledAdmins :one
+-- The admins who can act: live and not disabled. A disabled admin cannot log in,
+-- so it does not count towards the last admin.
 SELECT count(*) FROM users
-WHERE role = 'admin' AND deleted_at IS NULL;
+WHERE role = 'admin' AND deleted_at IS NULL AND disabled_at IS NULL;
 
 -- name: UpdateUser :one
 -- A merge patch: a null argument leaves its column as it is. Every update moves
 -- the version (and so the ETag) and updated_at. Uniqueness of a new address
--- comes from users_email_key_live_key; email_key comes with email.
+-- comes from users_email_key_live_key; email_key comes with email. Disabling a
+-- disabled user keeps the time it was first disabled.
 UPDATE users
-SET name       = coalesce(sqlc.narg(name), name),
-    email      = coalesce(sqlc.narg(email), email),
-    email_key  = coalesce(sqlc.narg(email_key), email_key),
-    role       = coalesce(sqlc.narg(role)::user_role, role),
-    version    = version + 1,
-    updated_at = now()
+SET name        = coalesce(sqlc.narg(name), name),
+    email       = coalesce(sqlc.narg(email), email),
+    email_key   = coalesce(sqlc.narg(email_key), email_key),
+    role        = coalesce(sqlc.narg(role)::user_role, role),
+    disabled_at = CASE WHEN sqlc.narg(disabled)::bool IS NULL THEN disabled_at
+                       WHEN sqlc.narg(disabled)::bool THEN coalesce(disabled_at, now())
+                       END,
+    version     = version + 1,
+    updated_at  = now()
 WHERE id = @id AND deleted_at IS NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at;
 
 -- name: SetPasswordHash :execrows
 -- A password change is a change of the account: version and updated_at move.
@@ -108,19 +116,23 @@ SET deleted_at = NULL,
     version    = version + 1,
     updated_at = now()
 WHERE id = @id AND deleted_at IS NOT NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at;
 
 -- name: ListUsersNewestFirst :many
 -- A page of users by keyset over (created_at, id), newest first. Every filter is
--- optional (null: no filter); @deleted picks live or deleted users; the after_*
--- pair is the last row of the previous page. The filters fold into a custom plan
--- (their arguments are constants at plan time), so each combination uses its
--- index: see 0001_users.sql and TestEveryListingUsesItsIndex. Prefix search has
--- its own queries below.
+-- optional (null: no filter); @deleted picks live or deleted users, @disabled
+-- (when given) disabled or enabled ones; the after_* pair is the last row of
+-- the previous page. The filters fold into a custom plan (their arguments are
+-- constants at plan time), so each combination uses its index: see
+-- 0001_users.sql, 0009_user_disabled.sql and TestEveryListingUsesItsIndex.
+-- Prefix search has its own queries below.
 SELECT * FROM user_profiles
 WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
   AND (sqlc.narg(email_key)::text IS NULL OR email_key = sqlc.narg(email_key)::text)
   AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+  AND (CASE WHEN sqlc.narg(disabled)::bool IS NULL THEN true
+            WHEN sqlc.narg(disabled)::bool THEN disabled_at IS NOT NULL
+            ELSE disabled_at IS NULL END)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY created_at DESC, id DESC
@@ -132,6 +144,9 @@ SELECT * FROM user_profiles
 WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
   AND (sqlc.narg(email_key)::text IS NULL OR email_key = sqlc.narg(email_key)::text)
   AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+  AND (CASE WHEN sqlc.narg(disabled)::bool IS NULL THEN true
+            WHEN sqlc.narg(disabled)::bool THEN disabled_at IS NOT NULL
+            ELSE disabled_at IS NULL END)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY created_at ASC, id ASC
@@ -152,6 +167,9 @@ WITH matches AS MATERIALIZED (
       AND (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
       AND (sqlc.narg(email_key)::text IS NULL OR email_key = sqlc.narg(email_key)::text)
       AND (sqlc.narg(role)::user_role IS NULL OR role = sqlc.narg(role)::user_role)
+      AND (CASE WHEN sqlc.narg(disabled)::bool IS NULL THEN true
+                WHEN sqlc.narg(disabled)::bool THEN disabled_at IS NOT NULL
+                ELSE disabled_at IS NULL END)
 )
 SELECT * FROM matches
 WHERE sqlc.narg(after_created_at)::timestamptz IS NULL

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/servertest"
@@ -67,11 +68,16 @@ func TestAuditEventsOfAUsersLife(t *testing.T) {
 	call(http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"email":"`+strings.Replace(u.Email, "user", "renamed", 1)+`"}`, 200)
 	call(http.MethodDelete, userPath(u), admin.Tokens.AccessToken, "", 204)
 	call(http.MethodPost, userPath(u)+"/restore", admin.Tokens.AccessToken, "", 200)
+	call(http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"disabled":true}`, 200)
+	call(http.MethodPost, "/api/v1/auth/login", "", `{"email":"`+strings.Replace(u.Email, "user", "renamed", 1)+`","password":"`+newPassword+`"}`, 403)
+	call(http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"disabled":true}`, 200) // already disabled: no event
+	call(http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"disabled":false}`, 200)
 
 	events := auditOf(t, e, admin.Tokens.AccessToken, u.Id)
 	want := []string{"user.registered", "user.login_succeeded", "user.login_failed", "user.login_succeeded",
 		"user.password_changed", "user.role_changed", "user.name_changed", "user.role_changed", "user.login_succeeded",
-		"session.logged_out", "user.email_changed", "user.deleted", "user.restored"}
+		"session.logged_out", "user.email_changed", "user.deleted", "user.restored", "user.disabled", "user.login_failed",
+		"user.enabled"}
 	if got := actions(events); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("the trail:\n got %v\nwant %v", got, want)
 	}
@@ -100,6 +106,15 @@ func TestAuditEventsOfAUsersLife(t *testing.T) {
 	if ev := byAction("user.password_changed", 0); ev.ActorId == nil || *ev.ActorId != u.Id {
 		t.Errorf("password change: %+v; want the user as actor", ev)
 	}
+	for _, a := range []string{"user.disabled", "user.enabled"} {
+		if ev := byAction(a, 0); ev.ActorId == nil || *ev.ActorId != admin.Id || ev.ActorRole == nil || *ev.ActorRole != client.RoleAdmin ||
+			ev.TargetId == nil || *ev.TargetId != u.Id || ev.SessionId != nil {
+			t.Errorf("%s: %+v; want the admin as actor, the user as target", a, ev)
+		}
+	}
+	if ev := byAction("user.login_failed", 1); ev.Details["reason"] != "account disabled" || ev.ActorId != nil {
+		t.Errorf("the login of a disabled account: %+v; want its reason", ev)
+	}
 	// The user sees their own trail, as the admin does.
 	mine := auditOf(t, e, e.Login(t, strings.Replace(u.Email, "user", "renamed", 1), newPassword).AccessToken, u.Id)
 	if len(mine) != len(events)+1 { // and the login just made
@@ -111,6 +126,27 @@ func TestAuditEventsOfAUsersLife(t *testing.T) {
 				t.Errorf("%s details %s = %q: a secret or an address", ev.Action, k, s)
 			}
 		}
+	}
+}
+
+// TestAuditActionsMatchSpec ties audit.Actions to the spec's AuditAction enum,
+// in order: an action the service writes is one a client can filter by and
+// decode, and the enum names nothing the service never writes.
+func TestAuditActionsMatchSpec(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec, ours []string
+	for _, v := range doc.Components.Schemas["AuditAction"].Value.Enum {
+		spec = append(spec, v.(string))
+	}
+	for _, a := range audit.Actions {
+		ours = append(ours, string(a))
+	}
+	if strings.Join(spec, " ") != strings.Join(ours, " ") {
+		t.Fatalf("the spec's AuditAction:\n %v\naudit.Actions:\n %v", spec, ours)
 	}
 }
 
@@ -173,8 +209,15 @@ func TestAuditOnlyWithItsChange(t *testing.T) {
 	if res, b := e.Call(t, http.MethodPatch, userPath(u), u.Tokens.AccessToken, `{"email":"`+other.Email+`"}`); res.StatusCode != 409 {
 		t.Fatalf("a taken address: %d %s", res.StatusCode, b)
 	}
+	// A disable that fails with the rest of its patch: no event, no session ended.
+	if res, b := e.Call(t, http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"disabled":true,"email":"`+other.Email+`"}`); res.StatusCode != 409 {
+		t.Fatalf("a disable with a taken address: %d %s", res.StatusCode, b)
+	}
+	if e.Me(t, u.Tokens.AccessToken) != 200 {
+		t.Fatal("a disable that rolled back ended the user's session")
+	}
 	for _, ev := range auditOf(t, e, admin.Tokens.AccessToken, u.Id) {
-		if ev.Action == client.UserNameChanged || ev.Action == client.UserEmailChanged {
+		if ev.Action == client.UserNameChanged || ev.Action == client.UserEmailChanged || ev.Action == client.UserDisabled {
 			t.Fatalf("an event without its change: %+v", ev)
 		}
 	}

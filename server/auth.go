@@ -40,7 +40,7 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 
 // Login checks an address and password and starts a session. Every failure
 // answers the same 401 (see users.Service.Login for why its timing says
-// nothing either).
+// nothing either); the correct password of a disabled account, 403.
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
 	pair, err := s.Users.Login(ctx, req.Body.Email, req.Body.Password, clientOf(ctx))
 	s.Metrics.Login(loginOutcome(err))
@@ -53,6 +53,13 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 		httpx.Explain(ctx, "invalid_credentials")
 		p := httpx.Problem(ctx, api.CodeInvalidCredentials, "The email address or password is wrong.")
 		return api.Login401ApplicationProblemPlusJSONResponse{InvalidCredentialsApplicationProblemPlusJSONResponse: api.InvalidCredentialsApplicationProblemPlusJSONResponse(p)}, nil
+	}
+	var disabled *users.DisabledLogin
+	if errors.As(err, &disabled) {
+		s.logLogin(ctx, "login refused: account disabled", disabled.UserID, "")
+		httpx.Explain(ctx, "account_disabled")
+		p := httpx.Problem(ctx, api.CodeAccountDisabled, "This account is disabled; ask an administrator to enable it.")
+		return api.Login403ApplicationProblemPlusJSONResponse{AccountDisabledApplicationProblemPlusJSONResponse: api.AccountDisabledApplicationProblemPlusJSONResponse(p)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
@@ -70,6 +77,8 @@ func loginOutcome(err error) string {
 		return "success"
 	case errors.Is(err, users.ErrInvalidCredentials):
 		return "invalid_credentials"
+	case errors.Is(err, users.ErrAccountDisabled):
+		return "account_disabled"
 	case errors.As(err, &fields):
 		return "invalid_request"
 	case errors.As(err, &refused):

@@ -35,6 +35,8 @@ func TestContractSaysWhatServiceDoes(t *testing.T) {
 		{"BooleanT_400", http.MethodGet, "/api/v1/users?deleted=t", "", 400, string(api.CodeValidationFailed), "deleted", "must be true or false", ""},
 		{"BooleanTrue_200", http.MethodGet, "/api/v1/users?deleted=true", "", 200, "", "", "", ""},
 		{"BooleanFalse_200", http.MethodGet, "/api/v1/users?deleted=false", "", 200, "", "", "", ""},
+		{"DisabledOne_400", http.MethodGet, "/api/v1/users?disabled=1", "", 400, string(api.CodeValidationFailed), "disabled", "must be true or false", ""},
+		{"PatchDisabledString_400", http.MethodPatch, me, `{"disabled":"true"}`, 400, string(api.CodeValidationFailed), "disabled", "value must be a boolean", ""},
 		{"NameControl_400", http.MethodPatch, me, `{"name":"Bell\u0007"}`, 400, string(api.CodeValidationFailed), "name", "must not contain control characters", ""},
 		{"NameFormatChar_400", http.MethodPatch, me, `{"name":"Zero\u200bWidth"}`, 400, string(api.CodeValidationFailed), "name", "must not contain control characters", ""},
 		{"NameLineSeparator_400", http.MethodPatch, me, `{"name":"Two\u2028Lines"}`, 400, string(api.CodeValidationFailed), "name", "must not contain control characters", ""},

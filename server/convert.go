@@ -22,6 +22,7 @@ func toUser(u db.UserProfile) api.User {
 		Email:     u.Email,
 		Name:      u.Name,
 		Role:      api.Role(u.Role),
+		Disabled:  u.DisabledAt != nil,
 		CreatedAt: u.CreatedAt,
 		UpdatedAt: u.UpdatedAt,
 	}
@@ -51,6 +52,15 @@ func toSession(s db.ListLiveSessionsByUserRow, current uuid.UUID) api.Session {
 		out.Ip = &ip
 	}
 	return out
+}
+
+// toSessionList maps a list of live sessions; current marks the caller's own.
+func toSessionList(rows []db.ListLiveSessionsByUserRow, current uuid.UUID) api.SessionList {
+	items := make([]api.Session, len(rows))
+	for i, r := range rows {
+		items[i] = toSession(r, current)
+	}
+	return api.SessionList{Items: items}
 }
 
 // toTokenPair maps a session's pair.
@@ -88,7 +98,7 @@ func toOpenAPIDocument(doc *openapi3.T) (api.OpenAPIDocument, error) {
 
 // toPatch maps a merge patch of a user.
 func toPatch(p *api.UserPatch) users.Patch {
-	out := users.Patch{Email: p.Email, Name: p.Name}
+	out := users.Patch{Email: p.Email, Name: p.Name, Disabled: p.Disabled}
 	if p.Role != nil {
 		role := auth.Role(*p.Role)
 		out.Role = &role

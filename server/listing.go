@@ -39,6 +39,7 @@ func listingOf(p api.ListUsersParams) (listing, error) {
 		l.Role = &role
 	}
 	l.Deleted = p.Deleted != nil && *p.Deleted
+	l.Disabled = p.Disabled
 	l.OldestFirst = p.Sort != nil && *p.Sort == api.CreatedAt
 	return l, nil
 }
@@ -57,6 +58,9 @@ func (l listing) query() url.Values {
 		v.Set("role", string(*l.Role))
 	}
 	v.Set("deleted", strconv.FormatBool(l.Deleted))
+	if l.Disabled != nil {
+		v.Set("disabled", strconv.FormatBool(*l.Disabled))
+	}
 	v.Set("sort", "-created_at")
 	if l.OldestFirst {
 		v.Set("sort", "created_at")

@@ -32,8 +32,8 @@ func (h *pausingHasher) Verify(ctx context.Context, encoded, password string) (a
 
 // TestLoginRacesAChange starts a login, holds it between its password check and
 // its session, commits a change of the account, and lets it go on. The login
-// must see the change: refused after a password change or a deletion, and
-// signed with the new role after a demotion.
+// must see the change: refused after a password change, a deletion or a
+// disable, and signed with the new role after a demotion.
 func TestLoginRacesAChange(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -56,6 +56,12 @@ func TestLoginRacesAChange(t *testing.T) {
 			}
 		}, 401, ""},
 		{"Deleted_401", func(t *testing.T, e *servertest.Env, u, _ servertest.User) { e.DeleteUser(t, u.Id) }, 401, ""},
+		{"Disabled_403", func(t *testing.T, e *servertest.Env, u, admin servertest.User) {
+			res, b := e.Call(t, http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"disabled":true}`)
+			if res.StatusCode != 200 {
+				t.Fatalf("disable: %d %s", res.StatusCode, b)
+			}
+		}, 403, ""},
 		{"Demoted_200AsUser", func(t *testing.T, e *servertest.Env, u, admin servertest.User) {
 			res, b := e.Call(t, http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"role":"user"}`)
 			if res.StatusCode != 200 {

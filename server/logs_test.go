@@ -19,9 +19,12 @@ import (
 func TestAccessLogSaysWhy(t *testing.T) {
 	t.Parallel()
 	e := servertest.New(t, func(o *servertest.Options) { o.Config.HTTP.CORSOrigins = []string{"https://app.example.com"} })
-	u, admin, revoked := e.NewUser(t), e.NewAdmin(t), e.NewUser(t)
+	u, admin, revoked, off := e.NewUser(t), e.NewAdmin(t), e.NewUser(t), e.NewUser(t)
 	if res, b := e.Call(t, http.MethodPost, "/api/v1/auth/logout", revoked.Tokens.AccessToken, ""); res.StatusCode != 204 {
 		t.Fatalf("logout: %d %s", res.StatusCode, b)
+	}
+	if res, b := e.Call(t, http.MethodPatch, userPath(off), admin.Tokens.AccessToken, `{"disabled":true}`); res.StatusCode != 200 {
+		t.Fatalf("disable: %d %s", res.StatusCode, b)
 	}
 	tests := []struct {
 		name    string
@@ -43,6 +46,7 @@ func TestAccessLogSaysWhy(t *testing.T) {
 		{"UnknownKey", http.MethodGet, "/api/v1/users/me", withKid(t, u.Tokens.AccessToken, "retired-key"), "", nil, 401, "", "unknown_key", 0},
 		{"Revoked", http.MethodGet, "/api/v1/users/me", revoked.Tokens.AccessToken, "", nil, 401, revoked.Id.String(), "revoked", 0},
 		{"WrongPassword", http.MethodPost, "/api/v1/auth/login", "", `{"email":"` + u.Email + `","password":"not the password at all"}`, nil, 401, "", "invalid_credentials", 0},
+		{"AccountDisabled", http.MethodPost, "/api/v1/auth/login", "", `{"email":"` + off.Email + `","password":"` + off.Password + `"}`, nil, 403, "", "account_disabled", 0},
 		{"RefreshInvalid", http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"unknown-refresh-token-of-enough-length"}`, nil, 401, "", "refresh_invalid", 0},
 		{"CORSPreflightRefused", http.MethodOptions, "/api/v1/users/me", "", "",
 			[]string{"Origin", "https://evil.example.com", "Access-Control-Request-Method", "GET"}, 204, "", "cors_origin_refused", 0},

@@ -174,6 +174,8 @@ func TestPaginationCursorChecks(t *testing.T) {
 		{"NoFilter_400", "limit=5&cursor=" + c, 400, string(api.CodeInvalidCursor)},
 		{"OtherSort_400", "limit=5&role=user&sort=created_at&cursor=" + c, 400, string(api.CodeInvalidCursor)},
 		{"Deleted_400", "limit=5&role=user&deleted=true&cursor=" + c, 400, string(api.CodeInvalidCursor)},
+		{"Disabled_400", "limit=5&role=user&disabled=false&cursor=" + c, 400, string(api.CodeInvalidCursor)},
+		{"BadDisabled_400", "disabled=yes", 400, string(api.CodeValidationFailed)},
 		{"Garbage_400", "cursor=garbage", 400, string(api.CodeInvalidCursor)},
 		{"LimitZero_400", "limit=0", 400, string(api.CodeValidationFailed)},
 		{"LimitTooBig_400", "limit=101", 400, string(api.CodeValidationFailed)},
@@ -279,6 +281,7 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 	seedUsers(t, e, 20000, "seed")
 	mustExec(t, e, "UPDATE users SET role = 'admin' WHERE email LIKE 'seed_@example.com'")
 	mustExec(t, e, "UPDATE users SET deleted_at = now() WHERE email LIKE 'seed__0@example.com'")
+	mustExec(t, e, "UPDATE users SET disabled_at = now() WHERE email LIKE 'seed__5@example.com' OR email LIKE 'seed__0@example.com'")
 	mustExec(t, e, "ANALYZE users")
 	l, _, _ := page(t, e, admin.Tokens.AccessToken, "limit=2")
 	cursor := url.QueryEscape(*l.NextCursor)
@@ -290,6 +293,7 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 		name    = "users_name_prefix_idx"
 		email   = "users_email_key_live_key"
 		anyKey  = "users_email_key_idx"
+		off     = "users_disabled_created_idx"
 	)
 	tests := []planCase{
 		{"", []string{live}},
@@ -304,6 +308,14 @@ func TestEveryListingUsesItsIndex(t *testing.T) {
 		{"deleted=true&role=user", []string{deleted, role}},
 		{"deleted=true&q=seed1234", []string{deleted, prefix}},
 		{"deleted=true&email=seed10@example.com", []string{anyKey, deleted}},
+		{"disabled=true", []string{off}},
+		{"disabled=true&sort=created_at", []string{off}},
+		{"disabled=false", []string{live}},
+		{"disabled=true&role=user", []string{off}},
+		{"disabled=true&role=admin", []string{off, role}},
+		{"disabled=true&q=seed1", []string{off, prefix}},
+		{"disabled=true&deleted=true", []string{deleted}},
+		{"disabled=true&email=seed105@example.com", []string{email, anyKey}},
 	}
 	capture.mu.Lock()
 	capture.queries = nil

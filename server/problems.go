@@ -19,6 +19,12 @@ func userNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONRes
 	return api.NotFoundApplicationProblemPlusJSONResponse(httpx.Problem(ctx, api.CodeUserNotFound, "No such user."))
 }
 
+// sessionNotFound is the answer for a session that is not a live session of
+// the user concerned.
+func sessionNotFound(ctx context.Context, detail string) api.NotFoundApplicationProblemPlusJSONResponse {
+	return api.NotFoundApplicationProblemPlusJSONResponse(httpx.Problem(ctx, api.CodeSessionNotFound, detail))
+}
+
 // adminOnly is the detail of 403s on admin-only operations.
 const adminOnly = "Only an admin may do this."
 

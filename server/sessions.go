@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/meridianhq/accounts/gen/api"
-	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/sessions"
 )
 
@@ -16,11 +15,7 @@ func (s *Server) ListSessions(ctx context.Context, _ api.ListSessionsRequestObje
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
-	items := make([]api.Session, len(rows))
-	for i, r := range rows {
-		items[i] = toSession(r, p.SessionID)
-	}
-	return api.ListSessions200JSONResponse{Items: items}, nil
+	return api.ListSessions200JSONResponse(toSessionList(rows, p.SessionID)), nil
 }
 
 // DeleteSession ends one of the caller's live sessions. Another user's session
@@ -32,8 +27,8 @@ func (s *Server) DeleteSession(ctx context.Context, req api.DeleteSessionRequest
 		return nil, fmt.Errorf("delete session: %w", err)
 	}
 	if !found {
-		pr := httpx.Problem(ctx, api.CodeSessionNotFound, "You have no live session with this id.")
-		return api.DeleteSession404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(pr)}, nil
+		return api.DeleteSession404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: sessionNotFound(ctx,
+			"You have no live session with this id.")}, nil
 	}
 	return api.DeleteSession204Response{}, nil
 }

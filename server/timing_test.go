@@ -40,18 +40,26 @@ func loginPaths(t testing.TB, e *servertest.Env) map[string]client.LoginRequest 
 	u := e.NewUser(t)
 	gone := e.NewUser(t)
 	e.DeleteUser(t, gone.Id)
+	off := e.NewUser(t)
+	disabled := true
+	if _, err := e.Service.Users.Update(context.Background(), off.Id, users.Patch{Disabled: &disabled}, nil); err != nil {
+		t.Fatal(err)
+	}
 	return map[string]client.LoginRequest{
-		"UnknownEmail":  {Email: "nobody-" + strings.ToLower(rand.Text()) + "@example.com", Password: servertest.StrongPassword},
-		"DeletedUser":   {Email: gone.Email, Password: gone.Password},
-		"WrongPassword": {Email: u.Email, Password: servertest.StrongPassword + "!"},
-		"Success":       {Email: u.Email, Password: u.Password},
+		"UnknownEmail":          {Email: "nobody-" + strings.ToLower(rand.Text()) + "@example.com", Password: servertest.StrongPassword},
+		"DeletedUser":           {Email: gone.Email, Password: gone.Password},
+		"WrongPassword":         {Email: u.Email, Password: servertest.StrongPassword + "!"},
+		"DisabledWrongPassword": {Email: off.Email, Password: servertest.StrongPassword + "!"},
+		"DisabledRightPassword": {Email: off.Email, Password: off.Password},
+		"Success":               {Email: u.Email, Password: u.Password},
 	}
 }
 
 // TestLoginVerifiesOnceOnEveryPath is the structural proof that login timing
 // does not tell whether an address has an account: each failure path runs
 // exactly one full verification with the current parameters, against the dummy
-// hash when there is no (live) user.
+// hash when there is no (live) user. A disabled account runs the verification
+// of any other, and only its correct password tells that it is disabled.
 func TestLoginVerifiesOnceOnEveryPath(t *testing.T) {
 	t.Parallel()
 	var h *countingHasher
@@ -68,6 +76,8 @@ func TestLoginVerifiesOnceOnEveryPath(t *testing.T) {
 		{"UnknownEmail", 401, 1},
 		{"DeletedUser", 401, 1},
 		{"WrongPassword", 401, 0},
+		{"DisabledWrongPassword", 401, 0},
+		{"DisabledRightPassword", 403, 0},
 		{"Success", 200, 0},
 	}
 	for _, tc := range tests {
@@ -111,7 +121,7 @@ func BenchmarkLoginPaths(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("failure floor %s", e.Service.Users.FailureFloor())
-	for _, name := range []string{"UnknownEmail", "DeletedUser", "WrongPassword", "WrongPasswordBcrypt10", "WrongPasswordBcrypt12", "Success"} {
+	for _, name := range []string{"UnknownEmail", "DeletedUser", "WrongPassword", "DisabledWrongPassword", "WrongPasswordBcrypt10", "WrongPasswordBcrypt12", "Success"} {
 		b.Run(name, func(b *testing.B) {
 			var took []time.Duration
 			for b.Loop() {

@@ -46,7 +46,8 @@ func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api
 	return api.GetUser200JSONResponse{Body: toUser(u), Headers: api.GetUser200ResponseHeaders{ETag: etag(u.Version)}}, nil
 }
 
-// UpdateUser applies a merge patch of name, email and (admins only) role.
+// UpdateUser applies a merge patch of name, email and (admins only) role and
+// disabled.
 func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
 	p := principal(ctx)
 	patch := req.JSONBody
@@ -58,6 +59,10 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	}
 	if patch.Role != nil && auth.Authorize(p, auth.ActionChangeRole, req.Id) != auth.Allow {
 		return api.UpdateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, "Only an admin may change a role.")}, nil
+	}
+	if patch.Disabled != nil && auth.Authorize(p, auth.ActionDisableUser, req.Id) != auth.Allow {
+		return api.UpdateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx,
+			"Only an admin may disable or enable an account, and not their own.")}, nil
 	}
 	u, err := s.Users.Update(ctx, req.Id, toPatch(patch), parseEntityTags(req.Params.IfMatch).allows)
 	if pr, ok := badRequest(ctx, err); ok {

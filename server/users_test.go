@@ -37,15 +37,22 @@ func TestUserAuthorizationMatrix(t *testing.T) {
 			{"listUsers", http.MethodGet, "/api/v1/users", ""},
 			{"createUser", http.MethodPost, "/api/v1/users", `{"email":"` + servertest.UniqueEmail("created") + `","password":"correct horse battery staple","name":"C","role":"user"}`},
 			{"restoreUser", http.MethodPost, id + "/restore", ""},
+			{"disableUser", http.MethodPatch, id, `{"disabled":true}`},
+			{"enableUser", http.MethodPatch, id, `{"disabled":false}`},
 		}
 	}
 	// want[caller][op]
 	want := map[string]map[string]int{
-		"Self":          {"getUser": 200, "updateName": 200, "updateRole": 403, "setPassword": 204, "deleteUser": 204, "listUsers": 403, "createUser": 403, "restoreUser": 403},
-		"OtherUser":     {"getUser": 404, "updateName": 404, "updateRole": 404, "setPassword": 404, "deleteUser": 404, "listUsers": 403, "createUser": 403, "restoreUser": 403},
-		"Admin":         {"getUser": 200, "updateName": 200, "updateRole": 200, "setPassword": 204, "deleteUser": 204, "listUsers": 200, "createUser": 201, "restoreUser": 409},
-		"DeletedCaller": {"getUser": 401, "updateName": 401, "updateRole": 401, "setPassword": 401, "deleteUser": 401, "listUsers": 401, "createUser": 401, "restoreUser": 401},
-		"NoToken":       {"getUser": 401, "updateName": 401, "updateRole": 401, "setPassword": 401, "deleteUser": 401, "listUsers": 401, "createUser": 401, "restoreUser": 401},
+		"Self": {"getUser": 200, "updateName": 200, "updateRole": 403, "setPassword": 204, "deleteUser": 204, "listUsers": 403, "createUser": 403, "restoreUser": 403,
+			"disableUser": 403, "enableUser": 403},
+		"OtherUser": {"getUser": 404, "updateName": 404, "updateRole": 404, "setPassword": 404, "deleteUser": 404, "listUsers": 403, "createUser": 403, "restoreUser": 403,
+			"disableUser": 404, "enableUser": 404},
+		"Admin": {"getUser": 200, "updateName": 200, "updateRole": 200, "setPassword": 204, "deleteUser": 204, "listUsers": 200, "createUser": 201, "restoreUser": 409,
+			"disableUser": 200, "enableUser": 200},
+		"DeletedCaller": {"getUser": 401, "updateName": 401, "updateRole": 401, "setPassword": 401, "deleteUser": 401, "listUsers": 401, "createUser": 401, "restoreUser": 401,
+			"disableUser": 401, "enableUser": 401},
+		"NoToken": {"getUser": 401, "updateName": 401, "updateRole": 401, "setPassword": 401, "deleteUser": 401, "listUsers": 401, "createUser": 401, "restoreUser": 401,
+			"disableUser": 401, "enableUser": 401},
 	}
 	callers := map[string]func(target servertest.User) string{
 		"Self":          func(target servertest.User) string { return target.Tokens.AccessToken },
@@ -74,7 +81,10 @@ func TestUserAuthorizationMatrix(t *testing.T) {
 		if res, b := e.Call(t, http.MethodDelete, "/api/v1/users/"+target.Id.String(), admin.Tokens.AccessToken, ""); res.StatusCode != 204 {
 			t.Fatalf("delete: %d %s", res.StatusCode, b)
 		}
-		for _, o := range ops(target)[:5] {
+		for _, o := range ops(target) {
+			if strings.HasPrefix(o.name, "list") || o.name == "createUser" || o.name == "restoreUser" {
+				continue // no target, or answers 409 USER_NOT_DELETED
+			}
 			if res, b := e.Call(t, o.method, o.path, admin.Tokens.AccessToken, o.body); res.StatusCode != 404 || servertest.ProblemOf(t, b).Code != string(api.CodeUserNotFound) {
 				t.Errorf("%s on a deleted user: %d %s, want 404", o.name, res.StatusCode, b)
 			}

@@ -18,7 +18,9 @@ const (
 	SessionRevoked           AuditAction = "session.revoked"
 	UserCreatedByAdmin       AuditAction = "user.created_by_admin"
 	UserDeleted              AuditAction = "user.deleted"
+	UserDisabled             AuditAction = "user.disabled"
 	UserEmailChanged         AuditAction = "user.email_changed"
+	UserEnabled              AuditAction = "user.enabled"
 	UserLoginFailed          AuditAction = "user.login_failed"
 	UserLoginSucceeded       AuditAction = "user.login_succeeded"
 	UserNameChanged          AuditAction = "user.name_changed"
@@ -42,7 +44,11 @@ func (e AuditAction) Valid() bool {
 		return true
 	case UserDeleted:
 		return true
+	case UserDisabled:
+		return true
 	case UserEmailChanged:
+		return true
+	case UserEnabled:
 		return true
 	case UserLoginFailed:
 		return true
@@ -103,6 +109,7 @@ func (e LogoutRequestScope) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	CodeAccountDisabled      ProblemCode = "ACCOUNT_DISABLED"
 	CodeDatabaseUnavailable  ProblemCode = "DATABASE_UNAVAILABLE"
 	CodeEmailTaken           ProblemCode = "EMAIL_TAKEN"
 	CodeForbidden            ProblemCode = "FORBIDDEN"
@@ -132,6 +139,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case CodeAccountDisabled:
+		return true
 	case CodeDatabaseUnavailable:
 		return true
 	case CodeEmailTaken:
@@ -556,6 +565,10 @@ type User struct {
 	// CreatedAt When the account was created.
 	CreatedAt time.Time `json:"created_at"`
 
+	// Disabled Whether an admin has disabled the account: it has no session, and its
+	// logins are refused with 403 `ACCOUNT_DISABLED`.
+	Disabled bool `json:"disabled"`
+
 	// Email The address, with its case as typed.
 	//
 	// Example: ada@example.com
@@ -587,6 +600,10 @@ type UserList struct {
 
 // UserPatch The members to change. Any other member is refused.
 type UserPatch struct {
+	// Disabled Admins only, on another user: `true` disables the account (its sessions
+	// end at once), `false` enables it again.
+	Disabled *bool `json:"disabled,omitempty"`
+
 	// Email A plain address, `local@domain`, without a display name. Surrounding white
 	// space is ignored.
 	//
@@ -622,6 +639,13 @@ type SessionID = openapi_types.UUID
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
+
+// UserSessionID defines model for UserSessionID.
+type UserSessionID = openapi_types.UUID
+
+// AccountDisabled An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type AccountDisabled = Problem
 
 // BadRequest An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -710,6 +734,9 @@ type ListUsersParams struct {
 
 	// Deleted `true`: only soft-deleted users (to find whom to restore); `false`: only live ones.
 	Deleted *bool `form:"deleted,omitempty" json:"deleted,omitempty"`
+
+	// Disabled `true`: only disabled users; `false`: only enabled ones; absent: both.
+	Disabled *bool `form:"disabled,omitempty" json:"disabled,omitempty"`
 
 	// Sort `-created_at` (newest first) or `created_at` (oldest first).
 	Sort *ListUsersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`

@@ -27,7 +27,9 @@ const (
 	SessionRevoked           AuditAction = "session.revoked"
 	UserCreatedByAdmin       AuditAction = "user.created_by_admin"
 	UserDeleted              AuditAction = "user.deleted"
+	UserDisabled             AuditAction = "user.disabled"
 	UserEmailChanged         AuditAction = "user.email_changed"
+	UserEnabled              AuditAction = "user.enabled"
 	UserLoginFailed          AuditAction = "user.login_failed"
 	UserLoginSucceeded       AuditAction = "user.login_succeeded"
 	UserNameChanged          AuditAction = "user.name_changed"
@@ -51,7 +53,11 @@ func (e AuditAction) Valid() bool {
 		return true
 	case UserDeleted:
 		return true
+	case UserDisabled:
+		return true
 	case UserEmailChanged:
+		return true
+	case UserEnabled:
 		return true
 	case UserLoginFailed:
 		return true
@@ -112,6 +118,7 @@ func (e LogoutRequestScope) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	CodeAccountDisabled      ProblemCode = "ACCOUNT_DISABLED"
 	CodeDatabaseUnavailable  ProblemCode = "DATABASE_UNAVAILABLE"
 	CodeEmailTaken           ProblemCode = "EMAIL_TAKEN"
 	CodeForbidden            ProblemCode = "FORBIDDEN"
@@ -141,6 +148,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case CodeAccountDisabled:
+		return true
 	case CodeDatabaseUnavailable:
 		return true
 	case CodeEmailTaken:
@@ -565,6 +574,10 @@ type User struct {
 	// CreatedAt When the account was created.
 	CreatedAt time.Time `json:"created_at"`
 
+	// Disabled Whether an admin has disabled the account: it has no session, and its
+	// logins are refused with 403 `ACCOUNT_DISABLED`.
+	Disabled bool `json:"disabled"`
+
 	// Email The address, with its case as typed.
 	//
 	// Example: ada@example.com
@@ -596,6 +609,10 @@ type UserList struct {
 
 // UserPatch The members to change. Any other member is refused.
 type UserPatch struct {
+	// Disabled Admins only, on another user: `true` disables the account (its sessions
+	// end at once), `false` enables it again.
+	Disabled *bool `json:"disabled,omitempty"`
+
 	// Email A plain address, `local@domain`, without a display name. Surrounding white
 	// space is ignored.
 	//
@@ -631,6 +648,13 @@ type SessionID = openapi_types.UUID
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
+
+// UserSessionID defines model for UserSessionID.
+type UserSessionID = openapi_types.UUID
+
+// AccountDisabled An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type AccountDisabled = Problem
 
 // BadRequest An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -719,6 +743,9 @@ type ListUsersParams struct {
 
 	// Deleted `true`: only soft-deleted users (to find whom to restore); `false`: only live ones.
 	Deleted *bool `form:"deleted,omitempty" json:"deleted,omitempty"`
+
+	// Disabled `true`: only disabled users; `false`: only enabled ones; absent: both.
+	Disabled *bool `form:"disabled,omitempty" json:"disabled,omitempty"`
 
 	// Sort `-created_at` (newest first) or `created_at` (oldest first).
 	Sort *ListUsersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
@@ -1022,7 +1049,10 @@ type ClientInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1034,7 +1064,10 @@ type ClientInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1068,6 +1101,8 @@ type ClientInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1079,6 +1114,8 @@ type ClientInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1161,7 +1198,7 @@ type ClientInterface interface {
 	//
 	// Soft-deletes the user (self or admin): the row stays for audit, the user
 	// disappears from every read, every session ends at once, and the address can
-	// be registered again. The last admin cannot be deleted.
+	// be registered again. The last enabled admin cannot be deleted.
 	//
 	// Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 	DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1177,10 +1214,18 @@ type ClientInterface interface {
 
 	// UpdateUserWithBody Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1189,10 +1234,18 @@ type ClientInterface interface {
 
 	// UpdateUser Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1201,10 +1254,18 @@ type ClientInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBody Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -1249,6 +1310,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/users/{id}/restore (the `RestoreUser` operationId).
 	RestoreUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUserSessions End all of a user's sessions
+	//
+	// Ends every live session of the user: their access tokens stop working at
+	// once, on every replica, and their refresh tokens with them. On your own id
+	// this ends your current session too, like logout with `scope: all`. A user
+	// without a live session gets 204 as well. For the user themself or an admin;
+	// anyone else gets 404.
+	//
+	// Corresponds with DELETE /api/v1/users/{id}/sessions (the `DeleteUserSessions` operationId).
+	DeleteUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUserSessions List a user's sessions
+	//
+	// The user's live sessions, newest first, as `GET /api/v1/auth/sessions` lists
+	// the caller's own. For the user themself or an admin; anyone else gets 404, as
+	// for a user that does not exist or is deleted. `current` marks the session of
+	// the token making the request, so it is true only in a list of your own.
+	//
+	// Corresponds with GET /api/v1/users/{id}/sessions (the `ListUserSessions` operationId).
+	ListUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUserSession End one of a user's sessions
+	//
+	// Ends one live session of the user: its access tokens stop working at once,
+	// on every replica, and its refresh token with them. For the user themself or
+	// an admin; anyone else gets 404 `USER_NOT_FOUND`, as for a user that does not
+	// exist or is deleted. A session that is not a live session of this user
+	// (another user's included) gets 404 `SESSION_NOT_FOUND`.
+	//
+	// Corresponds with DELETE /api/v1/users/{id}/sessions/{sid} (the `DeleteUserSession` operationId).
+	DeleteUserSession(ctx context.Context, id UserID, sid UserSessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocs Interactive API documentation
 	//
@@ -1332,7 +1425,10 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1354,7 +1450,10 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1418,6 +1517,8 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1439,6 +1540,8 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1611,7 +1714,7 @@ func (c *Client) GetMe(ctx context.Context, params *GetMeParams, reqEditors ...R
 //
 // Soft-deletes the user (self or admin): the row stays for audit, the user
 // disappears from every read, every session ends at once, and the address can
-// be registered again. The last admin cannot be deleted.
+// be registered again. The last enabled admin cannot be deleted.
 //
 // Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1647,10 +1750,18 @@ func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, 
 
 // UpdateUserWithBody Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1669,10 +1780,18 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, params *Upda
 
 // UpdateUser Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1691,10 +1810,18 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, params *UpdateUserPa
 
 // UpdateUserWithApplicationMergePatchPlusJSONBody Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -1780,6 +1907,68 @@ func (c *Client) SetPassword(ctx context.Context, id UserID, body SetPasswordJSO
 // Corresponds with POST /api/v1/users/{id}/restore (the `RestoreUser` operationId).
 func (c *Client) RestoreUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRestoreUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUserSessions End all of a user's sessions
+//
+// Ends every live session of the user: their access tokens stop working at
+// once, on every replica, and their refresh tokens with them. On your own id
+// this ends your current session too, like logout with `scope: all`. A user
+// without a live session gets 204 as well. For the user themself or an admin;
+// anyone else gets 404.
+//
+// Corresponds with DELETE /api/v1/users/{id}/sessions (the `DeleteUserSessions` operationId).
+func (c *Client) DeleteUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserSessionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUserSessions List a user's sessions
+//
+// The user's live sessions, newest first, as `GET /api/v1/auth/sessions` lists
+// the caller's own. For the user themself or an admin; anyone else gets 404, as
+// for a user that does not exist or is deleted. `current` marks the session of
+// the token making the request, so it is true only in a list of your own.
+//
+// Corresponds with GET /api/v1/users/{id}/sessions (the `ListUserSessions` operationId).
+func (c *Client) ListUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserSessionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUserSession End one of a user's sessions
+//
+// Ends one live session of the user: its access tokens stop working at once,
+// on every replica, and its refresh token with them. For the user themself or
+// an admin; anyone else gets 404 `USER_NOT_FOUND`, as for a user that does not
+// exist or is deleted. A session that is not a live session of this user
+// (another user's included) gets 404 `SESSION_NOT_FOUND`.
+//
+// Corresponds with DELETE /api/v1/users/{id}/sessions/{sid} (the `DeleteUserSession` operationId).
+func (c *Client) DeleteUserSession(ctx context.Context, id UserID, sid UserSessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserSessionRequest(c.Server, id, sid)
 	if err != nil {
 		return nil, err
 	}
@@ -2351,6 +2540,18 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 
 		}
 
+		if params.Disabled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "disabled", *params.Disabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Sort != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -2769,6 +2970,115 @@ func NewRestoreUserRequest(server string, id UserID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewDeleteUserSessionsRequest constructs an http.Request for the DeleteUserSessions method
+func NewDeleteUserSessionsRequest(server string, id UserID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUserSessionsRequest constructs an http.Request for the ListUserSessions method
+func NewListUserSessionsRequest(server string, id UserID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteUserSessionRequest constructs an http.Request for the DeleteUserSession method
+func NewDeleteUserSessionRequest(server string, id UserID, sid UserSessionID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s/sessions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDocsRequest constructs an http.Request for the GetDocs method
 func NewGetDocsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2976,7 +3286,10 @@ type ClientWithResponsesInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2988,7 +3301,10 @@ type ClientWithResponsesInterface interface {
 	// Exchanges an address and password for an access token and a refresh token,
 	// and starts a session. A wrong password, an unknown address and a deleted
 	// user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-	// are limited per client IP (429 `RATE_LIMITED`).
+	// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+	// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+	// the same 401 as for any other account, so the answer tells only someone who
+	// knows the password that the account is disabled.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3022,6 +3338,8 @@ type ClientWithResponsesInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3033,6 +3351,8 @@ type ClientWithResponsesInterface interface {
 	// Exchanges a refresh token for a new token pair. Every refresh rotates: the
 	// token presented is used up. Presenting a used token again ends its session
 	// (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+	// The sessions of a deleted or disabled user are ended: their refresh tokens
+	// get `INVALID_REFRESH_TOKEN`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3123,7 +3443,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Soft-deletes the user (self or admin): the row stays for audit, the user
 	// disappears from every read, every session ends at once, and the address can
-	// be registered again. The last admin cannot be deleted.
+	// be registered again. The last enabled admin cannot be deleted.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3143,10 +3463,18 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithBodyWithResponse Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3155,10 +3483,18 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithResponse Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3167,10 +3503,18 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user
 	//
-	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-	// no other member may be set. With `If-Match`, the change applies only to the
-	// version the ETag names (412 otherwise); without it, the last writer wins.
-	// A role change ends the user's sessions, so no token keeps the old role.
+	// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+	// and `disabled`; no other member may be set. With `If-Match`, the change
+	// applies only to the version the ETag names (412 otherwise); without it, the
+	// last writer wins. A role change ends the user's sessions, so no token keeps
+	// the old role.
+	//
+	// `disabled: true` disables the account: every session of the user ends at
+	// once, on every replica, and a login with the correct password answers 403
+	// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+	// may set `disabled`, and only on another user: on themself, an admin gets 403
+	// like a user does (someone else must decide to suspend an admin). The last
+	// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3219,6 +3563,44 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/users/{id}/restore (the `RestoreUser` operationId).
 	RestoreUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*RestoreUserResponse, error)
+
+	// DeleteUserSessionsWithResponse End all of a user's sessions
+	//
+	// Ends every live session of the user: their access tokens stop working at
+	// once, on every replica, and their refresh tokens with them. On your own id
+	// this ends your current session too, like logout with `scope: all`. A user
+	// without a live session gets 204 as well. For the user themself or an admin;
+	// anyone else gets 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/users/{id}/sessions (the `DeleteUserSessions` operationId).
+	DeleteUserSessionsWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*DeleteUserSessionsResponse, error)
+
+	// ListUserSessionsWithResponse List a user's sessions
+	//
+	// The user's live sessions, newest first, as `GET /api/v1/auth/sessions` lists
+	// the caller's own. For the user themself or an admin; anyone else gets 404, as
+	// for a user that does not exist or is deleted. `current` marks the session of
+	// the token making the request, so it is true only in a list of your own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/users/{id}/sessions (the `ListUserSessions` operationId).
+	ListUserSessionsWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*ListUserSessionsResponse, error)
+
+	// DeleteUserSessionWithResponse End one of a user's sessions
+	//
+	// Ends one live session of the user: its access tokens stop working at once,
+	// on every replica, and its refresh token with them. For the user themself or
+	// an admin; anyone else gets 404 `USER_NOT_FOUND`, as for a user that does not
+	// exist or is deleted. A session that is not a live session of this user
+	// (another user's included) gets 404 `SESSION_NOT_FOUND`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/users/{id}/sessions/{sid} (the `DeleteUserSession` operationId).
+	DeleteUserSessionWithResponse(ctx context.Context, id UserID, sid UserSessionID, reqEditors ...RequestEditorFn) (*DeleteUserSessionResponse, error)
 
 	// GetDocsWithResponse Interactive API documentation
 	//
@@ -3442,6 +3824,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *InvalidCredentials
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *AccountDisabled
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3467,6 +3851,11 @@ func (r LoginResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r LoginResponse) GetApplicationproblemJSON401() *InvalidCredentials {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON403() *AccountDisabled {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -4844,6 +5233,262 @@ func (r RestoreUserResponse) ContentType() string {
 	return ""
 }
 
+// DeleteUserSessionsResponse401Headers the declared response headers of an HTTP 401 response for DeleteUserSessions
+type DeleteUserSessionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteUserSessionsResponse503Headers the declared response headers of an HTTP 503 response for DeleteUserSessions
+type DeleteUserSessionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteUserSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteUserSessionsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserSessionsResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteUserSessionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteUserSessionsResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteUserSessionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteUserSessionsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteUserSessionsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListUserSessionsResponse401Headers the declared response headers of an HTTP 401 response for ListUserSessions
+type ListUserSessionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListUserSessionsResponse503Headers the declared response headers of an HTTP 503 response for ListUserSessions
+type ListUserSessionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListUserSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListUserSessionsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUserSessionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserSessionsResponse) GetJSON200() *SessionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListUserSessionsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteUserSessionResponse401Headers the declared response headers of an HTTP 401 response for DeleteUserSession
+type DeleteUserSessionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteUserSessionResponse503Headers the declared response headers of an HTTP 503 response for DeleteUserSession
+type DeleteUserSessionResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteUserSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteUserSessionResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserSessionResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteUserSessionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteUserSessionResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteUserSessionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteUserSessionResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteUserSessionResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5124,7 +5769,10 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5142,7 +5790,10 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // Exchanges an address and password for an access token and a refresh token,
 // and starts a session. A wrong password, an unknown address and a deleted
 // user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-// are limited per client IP (429 `RATE_LIMITED`).
+// are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+// account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+// the same 401 as for any other account, so the answer tells only someone who
+// knows the password that the account is disabled.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5194,6 +5845,8 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5211,6 +5864,8 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // Exchanges a refresh token for a new token pair. Every refresh rotates: the
 // token presented is used up. Presenting a used token again ends its session
 // (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+// The sessions of a deleted or disabled user are ended: their refresh tokens
+// get `INVALID_REFRESH_TOKEN`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5355,7 +6010,7 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, params *Get
 //
 // Soft-deletes the user (self or admin): the row stays for audit, the user
 // disappears from every read, every session ends at once, and the address can
-// be registered again. The last admin cannot be deleted.
+// be registered again. The last enabled admin cannot be deleted.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5387,10 +6042,18 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 
 // UpdateUserWithBodyWithResponse Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5405,10 +6068,18 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 
 // UpdateUserWithResponse Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5423,10 +6094,18 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 
 // UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user
 //
-// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-// no other member may be set. With `If-Match`, the change applies only to the
-// version the ETag names (412 otherwise); without it, the last writer wins.
-// A role change ends the user's sessions, so no token keeps the old role.
+// A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+// and `disabled`; no other member may be set. With `If-Match`, the change
+// applies only to the version the ETag names (412 otherwise); without it, the
+// last writer wins. A role change ends the user's sessions, so no token keeps
+// the old role.
+//
+// `disabled: true` disables the account: every session of the user ends at
+// once, on every replica, and a login with the correct password answers 403
+// `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+// may set `disabled`, and only on another user: on themself, an admin gets 403
+// like a user does (someone else must decide to suspend an admin). The last
+// enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5504,6 +6183,62 @@ func (c *ClientWithResponses) RestoreUserWithResponse(ctx context.Context, id Us
 		return nil, err
 	}
 	return ParseRestoreUserResponse(rsp)
+}
+
+// DeleteUserSessionsWithResponse End all of a user's sessions
+//
+// Ends every live session of the user: their access tokens stop working at
+// once, on every replica, and their refresh tokens with them. On your own id
+// this ends your current session too, like logout with `scope: all`. A user
+// without a live session gets 204 as well. For the user themself or an admin;
+// anyone else gets 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/users/{id}/sessions (the `DeleteUserSessions` operationId).
+func (c *ClientWithResponses) DeleteUserSessionsWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*DeleteUserSessionsResponse, error) {
+	rsp, err := c.DeleteUserSessions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserSessionsResponse(rsp)
+}
+
+// ListUserSessionsWithResponse List a user's sessions
+//
+// The user's live sessions, newest first, as `GET /api/v1/auth/sessions` lists
+// the caller's own. For the user themself or an admin; anyone else gets 404, as
+// for a user that does not exist or is deleted. `current` marks the session of
+// the token making the request, so it is true only in a list of your own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/users/{id}/sessions (the `ListUserSessions` operationId).
+func (c *ClientWithResponses) ListUserSessionsWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*ListUserSessionsResponse, error) {
+	rsp, err := c.ListUserSessions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserSessionsResponse(rsp)
+}
+
+// DeleteUserSessionWithResponse End one of a user's sessions
+//
+// Ends one live session of the user: its access tokens stop working at once,
+// on every replica, and its refresh token with them. For the user themself or
+// an admin; anyone else gets 404 `USER_NOT_FOUND`, as for a user that does not
+// exist or is deleted. A session that is not a live session of this user
+// (another user's included) gets 404 `SESSION_NOT_FOUND`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/users/{id}/sessions/{sid} (the `DeleteUserSession` operationId).
+func (c *ClientWithResponses) DeleteUserSessionWithResponse(ctx context.Context, id UserID, sid UserSessionID, reqEditors ...RequestEditorFn) (*DeleteUserSessionResponse, error) {
+	rsp, err := c.DeleteUserSession(ctx, id, sid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserSessionResponse(rsp)
 }
 
 // GetDocsWithResponse Interactive API documentation
@@ -5757,6 +6492,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AccountDisabled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -7158,6 +7900,250 @@ func ParseRestoreUserResponse(rsp *http.Response) (*RestoreUserResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers RestoreUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserSessionsResponse parses an HTTP response from a DeleteUserSessionsWithResponse call
+func ParseDeleteUserSessionsResponse(rsp *http.Response) (*DeleteUserSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteUserSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteUserSessionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListUserSessionsResponse parses an HTTP response from a ListUserSessionsWithResponse call
+func ParseListUserSessionsResponse(rsp *http.Response) (*ListUserSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListUserSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListUserSessionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserSessionResponse parses an HTTP response from a DeleteUserSessionWithResponse call
+func ParseDeleteUserSessionResponse(rsp *http.Response) (*DeleteUserSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteUserSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteUserSessionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

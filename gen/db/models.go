@@ -128,16 +128,18 @@ type User struct {
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
 	EmailKey     string
+	DisabledAt   *time.Time
 }
 
 type UserProfile struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
-	EmailKey  string
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       UserRole
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DeletedAt  *time.Time
+	EmailKey   string
+	DisabledAt *time.Time
 }

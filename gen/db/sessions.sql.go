@@ -85,6 +85,7 @@ const getRefreshTokenForUpdate = `-- name: GetRefreshTokenForUpdate :one
 SELECT rt.used_at, rt.replayed_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
+       (u.disabled_at IS NOT NULL)::boolean AS user_disabled,
        now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id
@@ -94,21 +95,23 @@ FOR UPDATE OF rt
 `
 
 type GetRefreshTokenForUpdateRow struct {
-	UsedAt      *time.Time
-	ReplayedAt  *time.Time
-	SessionID   uuid.UUID
-	UserID      uuid.UUID
-	ExpiresAt   time.Time
-	LastUsedAt  time.Time
-	RevokedAt   *time.Time
-	Role        UserRole
-	UserDeleted bool
-	Now         time.Time
+	UsedAt       *time.Time
+	ReplayedAt   *time.Time
+	SessionID    uuid.UUID
+	UserID       uuid.UUID
+	ExpiresAt    time.Time
+	LastUsedAt   time.Time
+	RevokedAt    *time.Time
+	Role         UserRole
+	UserDeleted  bool
+	UserDisabled bool
+	Now          time.Time
 }
 
 // Locks the token row, so that concurrent refreshes of one token serialize: the
 // second sees used_at set by the first. The session and its user come along for
-// the expiry, revocation and role checks.
+// the expiry, revocation and role checks. (Deleting or disabling a user revokes
+// its sessions; user_deleted and user_disabled refuse them all the same.)
 func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte) (GetRefreshTokenForUpdateRow, error) {
 	row := q.db.QueryRow(ctx, getRefreshTokenForUpdate, tokenHash)
 	var i GetRefreshTokenForUpdateRow
@@ -122,6 +125,7 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 		&i.RevokedAt,
 		&i.Role,
 		&i.UserDeleted,
+		&i.UserDisabled,
 		&i.Now,
 	)
 	return i, err

@@ -12,13 +12,15 @@ import (
 	"github.com/google/uuid"
 )
 
-const countLiveAdmins = `-- name: CountLiveAdmins :one
+const countEnabledAdmins = `-- name: CountEnabledAdmins :one
 SELECT count(*) FROM users
-WHERE role = 'admin' AND deleted_at IS NULL
+WHERE role = 'admin' AND deleted_at IS NULL AND disabled_at IS NULL
 `
 
-func (q *Queries) CountLiveAdmins(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, countLiveAdmins)
+// The admins who can act: live and not disabled. A disabled admin cannot log in,
+// so it does not count towards the last admin.
+func (q *Queries) CountEnabledAdmins(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countEnabledAdmins)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -27,7 +29,7 @@ func (q *Queries) CountLiveAdmins(ctx context.Context) (int64, error) {
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, email_key, name, role, password_hash)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at
 `
 
 type CreateUserParams struct {
@@ -40,15 +42,16 @@ type CreateUserParams struct {
 }
 
 type CreateUserRow struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
-	EmailKey  string
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       UserRole
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DeletedAt  *time.Time
+	EmailKey   string
+	DisabledAt *time.Time
 }
 
 // Uniqueness of the address among live users comes from
@@ -74,12 +77,13 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.EmailKey,
+		&i.DisabledAt,
 	)
 	return i, err
 }
 
 const getCredentialsByEmail = `-- name: GetCredentialsByEmail :one
-SELECT id, role, password_hash
+SELECT id, role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
 FROM users
 WHERE email_key = $1 AND deleted_at IS NULL
 `
@@ -88,20 +92,28 @@ type GetCredentialsByEmailRow struct {
 	ID           uuid.UUID
 	Role         UserRole
 	PasswordHash string
+	Disabled     bool
 }
 
 // The login query. With GetCredentialsByIDForShare and GetPasswordHashByID, the
 // only readers of password_hash.
 // Deleted users are not found, so they take the same path as an unknown address.
+// Disabled users are found, and their password verified like anyone's: only a
+// correct one learns that the account is disabled.
 func (q *Queries) GetCredentialsByEmail(ctx context.Context, emailKey string) (GetCredentialsByEmailRow, error) {
 	row := q.db.QueryRow(ctx, getCredentialsByEmail, emailKey)
 	var i GetCredentialsByEmailRow
-	err := row.Scan(&i.ID, &i.Role, &i.PasswordHash)
+	err := row.Scan(
+		&i.ID,
+		&i.Role,
+		&i.PasswordHash,
+		&i.Disabled,
+	)
 	return i, err
 }
 
 const getCredentialsByIDForShare = `-- name: GetCredentialsByIDForShare :one
-SELECT role, password_hash
+SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
 FROM users
 WHERE id = $1 AND deleted_at IS NULL
 FOR SHARE
@@ -110,16 +122,17 @@ FOR SHARE
 type GetCredentialsByIDForShareRow struct {
 	Role         UserRole
 	PasswordHash string
+	Disabled     bool
 }
 
 // The re-read of a login at session start. The row stays locked FOR SHARE until
 // the session commits, so a password change, a demotion or a deletion either
 // committed before (and the login sees it) or waits for the session, and then
-// ends it with the others.
+// ends it with the others. Disabling the account likewise.
 func (q *Queries) GetCredentialsByIDForShare(ctx context.Context, id uuid.UUID) (GetCredentialsByIDForShareRow, error) {
 	row := q.db.QueryRow(ctx, getCredentialsByIDForShare, id)
 	var i GetCredentialsByIDForShareRow
-	err := row.Scan(&i.Role, &i.PasswordHash)
+	err := row.Scan(&i.Role, &i.PasswordHash, &i.Disabled)
 	return i, err
 }
 
@@ -153,7 +166,7 @@ func (q *Queries) GetPasswordHashByID(ctx context.Context, id uuid.UUID) (string
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 `
 
@@ -171,12 +184,13 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (UserProfile, e
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.EmailKey,
+		&i.DisabledAt,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 FOR UPDATE
 `
@@ -195,19 +209,23 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (UserProfi
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.EmailKey,
+		&i.DisabledAt,
 	)
 	return i, err
 }
 
 const listUsersByPrefix = `-- name: ListUsersByPrefix :many
 WITH matches AS MATERIALIZED (
-    SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
+    SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
     WHERE (lower(email) LIKE lower($5::text) OR lower(name) LIKE lower($5::text))
       AND (CASE WHEN $6::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
       AND ($7::text IS NULL OR email_key = $7::text)
       AND ($8::user_role IS NULL OR role = $8::user_role)
+      AND (CASE WHEN $9::bool IS NULL THEN true
+                WHEN $9::bool THEN disabled_at IS NOT NULL
+                ELSE disabled_at IS NULL END)
 )
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM matches
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM matches
 WHERE $1::timestamptz IS NULL
    OR ($2::bool
        AND (created_at, id) > ($1::timestamptz, $3::uuid))
@@ -228,18 +246,20 @@ type ListUsersByPrefixParams struct {
 	Deleted        bool
 	EmailKey       *string
 	Role           *UserRole
+	Disabled       *bool
 }
 
 type ListUsersByPrefixRow struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
-	EmailKey  string
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       UserRole
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DeletedAt  *time.Time
+	EmailKey   string
+	DisabledAt *time.Time
 }
 
 // ListUsersNewestFirst (or, with @oldest_first, ListUsersOldestFirst) for the
@@ -260,6 +280,7 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 		arg.Deleted,
 		arg.EmailKey,
 		arg.Role,
+		arg.Disabled,
 	)
 	if err != nil {
 		return nil, err
@@ -278,6 +299,7 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 			&i.UpdatedAt,
 			&i.DeletedAt,
 			&i.EmailKey,
+			&i.DisabledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -290,36 +312,42 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 }
 
 const listUsersNewestFirst = `-- name: ListUsersNewestFirst :many
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
 WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
   AND ($2::text IS NULL OR email_key = $2::text)
   AND ($3::user_role IS NULL OR role = $3::user_role)
-  AND ($4::timestamptz IS NULL
-       OR (created_at, id) < ($4::timestamptz, $5::uuid))
+  AND (CASE WHEN $4::bool IS NULL THEN true
+            WHEN $4::bool THEN disabled_at IS NOT NULL
+            ELSE disabled_at IS NULL END)
+  AND ($5::timestamptz IS NULL
+       OR (created_at, id) < ($5::timestamptz, $6::uuid))
 ORDER BY created_at DESC, id DESC
-LIMIT $6
+LIMIT $7
 `
 
 type ListUsersNewestFirstParams struct {
 	Deleted        bool
 	EmailKey       *string
 	Role           *UserRole
+	Disabled       *bool
 	AfterCreatedAt *time.Time
 	AfterID        *uuid.UUID
 	PageSize       int32
 }
 
 // A page of users by keyset over (created_at, id), newest first. Every filter is
-// optional (null: no filter); @deleted picks live or deleted users; the after_*
-// pair is the last row of the previous page. The filters fold into a custom plan
-// (their arguments are constants at plan time), so each combination uses its
-// index: see 0001_users.sql and TestEveryListingUsesItsIndex. Prefix search has
-// its own queries below.
+// optional (null: no filter); @deleted picks live or deleted users, @disabled
+// (when given) disabled or enabled ones; the after_* pair is the last row of
+// the previous page. The filters fold into a custom plan (their arguments are
+// constants at plan time), so each combination uses its index: see
+// 0001_users.sql, 0009_user_disabled.sql and TestEveryListingUsesItsIndex.
+// Prefix search has its own queries below.
 func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestFirstParams) ([]UserProfile, error) {
 	rows, err := q.db.Query(ctx, listUsersNewestFirst,
 		arg.Deleted,
 		arg.EmailKey,
 		arg.Role,
+		arg.Disabled,
 		arg.AfterCreatedAt,
 		arg.AfterID,
 		arg.PageSize,
@@ -341,6 +369,7 @@ func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestF
 			&i.UpdatedAt,
 			&i.DeletedAt,
 			&i.EmailKey,
+			&i.DisabledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -353,20 +382,24 @@ func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestF
 }
 
 const listUsersOldestFirst = `-- name: ListUsersOldestFirst :many
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
 WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
   AND ($2::text IS NULL OR email_key = $2::text)
   AND ($3::user_role IS NULL OR role = $3::user_role)
-  AND ($4::timestamptz IS NULL
-       OR (created_at, id) > ($4::timestamptz, $5::uuid))
+  AND (CASE WHEN $4::bool IS NULL THEN true
+            WHEN $4::bool THEN disabled_at IS NOT NULL
+            ELSE disabled_at IS NULL END)
+  AND ($5::timestamptz IS NULL
+       OR (created_at, id) > ($5::timestamptz, $6::uuid))
 ORDER BY created_at ASC, id ASC
-LIMIT $6
+LIMIT $7
 `
 
 type ListUsersOldestFirstParams struct {
 	Deleted        bool
 	EmailKey       *string
 	Role           *UserRole
+	Disabled       *bool
 	AfterCreatedAt *time.Time
 	AfterID        *uuid.UUID
 	PageSize       int32
@@ -378,6 +411,7 @@ func (q *Queries) ListUsersOldestFirst(ctx context.Context, arg ListUsersOldestF
 		arg.Deleted,
 		arg.EmailKey,
 		arg.Role,
+		arg.Disabled,
 		arg.AfterCreatedAt,
 		arg.AfterID,
 		arg.PageSize,
@@ -399,6 +433,7 @@ func (q *Queries) ListUsersOldestFirst(ctx context.Context, arg ListUsersOldestF
 			&i.UpdatedAt,
 			&i.DeletedAt,
 			&i.EmailKey,
+			&i.DisabledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -414,9 +449,9 @@ const lockAdminChanges = `-- name: LockAdminChanges :exec
 SELECT pg_advisory_xact_lock(hashtextextended('accounts.admins', 0))
 `
 
-// Serialises the transactions that may remove an admin (demotion, deletion), so
-// that two of them cannot each leave the other as the last admin. Taken before
-// any row lock, it cannot deadlock with them.
+// Serialises the transactions that may remove an enabled admin (demotion,
+// deletion, disabling), so that two of them cannot each leave the other as the
+// last one. Taken before any row lock, it cannot deadlock with them.
 func (q *Queries) LockAdminChanges(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, lockAdminChanges)
 	return err
@@ -428,19 +463,20 @@ SET deleted_at = NULL,
     version    = version + 1,
     updated_at = now()
 WHERE id = $1 AND deleted_at IS NOT NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at
 `
 
 type RestoreUserRow struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
-	EmailKey  string
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       UserRole
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DeletedAt  *time.Time
+	EmailKey   string
+	DisabledAt *time.Time
 }
 
 // Fails with a unique violation of users_email_key_live_key when a live user
@@ -458,6 +494,7 @@ func (q *Queries) RestoreUser(ctx context.Context, id uuid.UUID) (RestoreUserRow
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.EmailKey,
+		&i.DisabledAt,
 	)
 	return i, err
 }
@@ -526,14 +563,17 @@ func (q *Queries) UpdatePasswordHash(ctx context.Context, arg UpdatePasswordHash
 
 const updateUser = `-- name: UpdateUser :one
 UPDATE users
-SET name       = coalesce($1, name),
-    email      = coalesce($2, email),
-    email_key  = coalesce($3, email_key),
-    role       = coalesce($4::user_role, role),
-    version    = version + 1,
-    updated_at = now()
-WHERE id = $5 AND deleted_at IS NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key
+SET name        = coalesce($1, name),
+    email       = coalesce($2, email),
+    email_key   = coalesce($3, email_key),
+    role        = coalesce($4::user_role, role),
+    disabled_at = CASE WHEN $5::bool IS NULL THEN disabled_at
+                       WHEN $5::bool THEN coalesce(disabled_at, now())
+                       END,
+    version     = version + 1,
+    updated_at  = now()
+WHERE id = $6 AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at
 `
 
 type UpdateUserParams struct {
@@ -541,30 +581,34 @@ type UpdateUserParams struct {
 	Email    *string
 	EmailKey *string
 	Role     *UserRole
+	Disabled *bool
 	ID       uuid.UUID
 }
 
 type UpdateUserRow struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      UserRole
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
-	EmailKey  string
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       UserRole
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DeletedAt  *time.Time
+	EmailKey   string
+	DisabledAt *time.Time
 }
 
 // A merge patch: a null argument leaves its column as it is. Every update moves
 // the version (and so the ETag) and updated_at. Uniqueness of a new address
-// comes from users_email_key_live_key; email_key comes with email.
+// comes from users_email_key_live_key; email_key comes with email. Disabling a
+// disabled user keeps the time it was first disabled.
 func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateUserRow, error) {
 	row := q.db.QueryRow(ctx, updateUser,
 		arg.Name,
 		arg.Email,
 		arg.EmailKey,
 		arg.Role,
+		arg.Disabled,
 		arg.ID,
 	)
 	var i UpdateUserRow
@@ -578,6 +622,7 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateU
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.EmailKey,
+		&i.DisabledAt,
 	)
 	return i, err
 }

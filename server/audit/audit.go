@@ -36,12 +36,14 @@ const (
 	UserRoleChanged          Action = "user.role_changed"
 	UserDeleted              Action = "user.deleted"
 	UserRestored             Action = "user.restored"
+	UserDisabled             Action = "user.disabled"
+	UserEnabled              Action = "user.enabled"
 )
 
 // Actions lists every action, in the order of the spec's enum.
 var Actions = []Action{UserRegistered, UserCreatedByAdmin, UserLoginSucceeded, UserLoginFailed, SessionRefreshReused,
 	SessionLoggedOut, SessionRevoked, UserPasswordChanged, UserPasswordResetByAdmin, UserEmailChanged, UserNameChanged,
-	UserRoleChanged, UserDeleted, UserRestored}
+	UserRoleChanged, UserDeleted, UserRestored, UserDisabled, UserEnabled}
 
 // maxUserAgent bounds the User-Agent kept with an event, in bytes.
 const maxUserAgent = 512

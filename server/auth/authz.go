@@ -7,16 +7,19 @@ type Action int
 
 // The actions on users.
 const (
-	ActionReadUser       Action = iota // GET /users/{id}
-	ActionUpdateUser                   // PATCH /users/{id}, name and email
-	ActionChangeRole                   // PATCH /users/{id} with role
-	ActionChangePassword               // PUT /users/{id}/password
-	ActionDeleteUser                   // DELETE /users/{id}
-	ActionListUsers                    // GET /users
-	ActionCreateUser                   // POST /users
-	ActionRestoreUser                  // POST /users/{id}/restore
-	ActionListAudit                    // GET /audit-events
-	ActionReadUserAudit                // GET /users/{id}/audit-events
+	ActionReadUser         Action = iota // GET /users/{id}
+	ActionUpdateUser                     // PATCH /users/{id}, name and email
+	ActionChangeRole                     // PATCH /users/{id} with role
+	ActionChangePassword                 // PUT /users/{id}/password
+	ActionDeleteUser                     // DELETE /users/{id}
+	ActionListUsers                      // GET /users
+	ActionCreateUser                     // POST /users
+	ActionRestoreUser                    // POST /users/{id}/restore
+	ActionListAudit                      // GET /audit-events
+	ActionReadUserAudit                  // GET /users/{id}/audit-events
+	ActionDisableUser                    // PATCH /users/{id} with disabled
+	ActionListUserSessions               // GET /users/{id}/sessions
+	ActionEndUserSessions                // DELETE /users/{id}/sessions, …/sessions/{sid}
 )
 
 // Decision is the outcome of Authorize.
@@ -43,6 +46,10 @@ const (
 //     gets NotFound.
 //   - Changing a role is for admins only: Forbidden to a user on themself,
 //     NotFound on anyone else.
+//   - Disabling or enabling is for admins only, on others: Forbidden to anyone
+//     on themself (an admin included: suspending an admin is another admin's
+//     decision, and a disabled admin could not undo it), NotFound to a user on
+//     anyone else.
 func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 	admin, self := p.IsAdmin(), p.UserID == target
 	switch a {
@@ -59,7 +66,16 @@ func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 			return Forbidden
 		}
 		return NotFound
-	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser, ActionReadUserAudit:
+	case ActionDisableUser:
+		switch {
+		case self:
+			return Forbidden
+		case admin:
+			return Allow
+		}
+		return NotFound
+	case ActionReadUser, ActionUpdateUser, ActionChangePassword, ActionDeleteUser, ActionReadUserAudit,
+		ActionListUserSessions, ActionEndUserSessions:
 		if admin || self {
 			return Allow
 		}

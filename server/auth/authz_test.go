@@ -26,6 +26,9 @@ func TestAuthorize(t *testing.T) {
 		{ActionRestoreUser, Forbidden, Forbidden, Allow, Allow},
 		{ActionListAudit, Forbidden, Forbidden, Allow, Allow},
 		{ActionReadUserAudit, Allow, NotFound, Allow, Allow},
+		{ActionDisableUser, Forbidden, NotFound, Forbidden, Allow},
+		{ActionListUserSessions, Allow, NotFound, Allow, Allow},
+		{ActionEndUserSessions, Allow, NotFound, Allow, Allow},
 		{Action(999), Forbidden, Forbidden, Forbidden, Forbidden},
 	}
 	for _, tc := range tests {

@@ -28,6 +28,7 @@ var codeTable = []CodeInfo{
 	{api.CodeInvalidRefreshToken, http.StatusUnauthorized, "Invalid refresh token"},
 	{api.CodeRefreshTokenReused, http.StatusUnauthorized, "Refresh token reused"},
 	{api.CodeForbidden, http.StatusForbidden, "Forbidden"},
+	{api.CodeAccountDisabled, http.StatusForbidden, "Account disabled"},
 	{api.CodeNotFound, http.StatusNotFound, "Not found"},
 	{api.CodeUserNotFound, http.StatusNotFound, "User not found"},
 	{api.CodeSessionNotFound, http.StatusNotFound, "Session not found"},

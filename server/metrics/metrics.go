@@ -92,7 +92,8 @@ func (m *Metrics) Request(operation string, status int, took time.Duration) {
 }
 
 // Login records the outcome of a login (success, invalid_credentials,
-// invalid_request, rate_limited, overloaded, unavailable, error).
+// account_disabled, invalid_request, rate_limited, overloaded, unavailable,
+// error).
 func (m *Metrics) Login(outcome string) {
 	if m != nil {
 		m.logins.WithLabelValues(outcome).Inc()

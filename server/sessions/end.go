@@ -13,17 +13,24 @@ import (
 // End ends one live session of user. It reports false when the user has no
 // live session with that id (another user's session is not theirs to end).
 func (s *Service) End(ctx context.Context, user, session uuid.UUID, reason Reason) (bool, error) {
-	var n int64
+	var found bool
 	err := store.InTx(ctx, s.pool, func(tx *store.Tx) (err error) {
-		n, err = tx.RevokeSession(ctx, db.RevokeSessionParams{ID: session, UserID: user, Reason: string(reason)})
-		if err != nil || n == 0 {
-			return err
-		}
-		s.markRevokedAfterCommit(tx, session)
-		return audit.Record(ctx, tx.Queries, audit.Event{Action: endAction(reason), Target: &user, Session: &session,
-			Details: map[string]any{"reason": string(reason)}})
+		found, err = s.end(ctx, tx, user, session, reason)
+		return err
 	})
-	return n > 0, err
+	return found, err
+}
+
+// end is End inside tx: the revocation, the revoked set after commit, and the
+// event, when user has a live session with that id.
+func (s *Service) end(ctx context.Context, tx *store.Tx, user, session uuid.UUID, reason Reason) (bool, error) {
+	n, err := tx.RevokeSession(ctx, db.RevokeSessionParams{ID: session, UserID: user, Reason: string(reason)})
+	if err != nil || n == 0 {
+		return false, err
+	}
+	s.markRevokedAfterCommit(tx, session)
+	return true, audit.Record(ctx, tx.Queries, audit.Event{Action: endAction(reason), Target: &user, Session: &session,
+		Details: map[string]any{"reason": string(reason)}})
 }
 
 // endAction is the audit action of sessions ended for reason: a logout, or
@@ -51,12 +58,19 @@ func (s *Service) EndAll(ctx context.Context, user uuid.UUID, keep *uuid.UUID, r
 // EndAllTx is EndAll inside the caller's transaction: a password change, a role
 // change or a deletion ends the user's sessions in the transaction that makes it.
 func (s *Service) EndAllTx(ctx context.Context, tx *store.Tx, user uuid.UUID, keep *uuid.UUID, reason Reason) error {
+	_, err := s.revokeAll(ctx, tx, user, keep, reason)
+	return err
+}
+
+// revokeAll revokes every live session of user but keep inside tx, adds them
+// to the revoked set after commit, and returns how many it revoked.
+func (s *Service) revokeAll(ctx context.Context, tx *store.Tx, user uuid.UUID, keep *uuid.UUID, reason Reason) (int, error) {
 	ids, err := tx.RevokeUserSessions(ctx, db.RevokeUserSessionsParams{UserID: user, KeepID: keep, Reason: string(reason)})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.markRevokedAfterCommit(tx, ids...)
-	return nil
+	return len(ids), nil
 }
 
 // endByID ends a session whatever its owner, inside tx.

@@ -78,4 +78,5 @@ const (
 	ReasonPasswordChanged Reason = "password_changed"
 	ReasonRoleChanged     Reason = "role_changed"
 	ReasonUserDeleted     Reason = "user_deleted"
+	ReasonUserDisabled    Reason = "user_disabled"
 )

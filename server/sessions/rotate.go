@@ -57,7 +57,7 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 		return Rotation{}, err
 	}
 	switch {
-	case row.RevokedAt != nil || row.UserDeleted || !row.Now.Before(row.ExpiresAt) ||
+	case row.RevokedAt != nil || row.UserDeleted || row.UserDisabled || !row.Now.Before(row.ExpiresAt) ||
 		!row.Now.Before(row.LastUsedAt.Add(s.policy.IdleTimeout)):
 		return Rotation{Outcome: Invalid}, nil
 	case row.UsedAt != nil && (row.ReplayedAt != nil || !s.withinReuseLeeway(row.Now.Sub(*row.UsedAt))):

@@ -170,6 +170,21 @@ func TestBeginRotateEnd(t *testing.T) {
 	}
 }
 
+// TestRotateRefusesDisabledUser: a disabled user's sessions are revoked with
+// the disable, and even a session that somehow outlived it does not refresh.
+func TestRotateRefusesDisabledUser(t *testing.T) {
+	t.Parallel()
+	s, pool := newService(t)
+	user := newUser(t, pool)
+	p := begin(t, s, user, Client{})
+	if _, err := pool.Exec(context.Background(), "UPDATE users SET disabled_at = now() WHERE id = $1", user); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Rotate(context.Background(), p.Refresh); err != nil || r.Outcome != Invalid {
+		t.Fatalf("refresh of a disabled user: %+v, %v; want Invalid", r, err)
+	}
+}
+
 func TestEnd(t *testing.T) {
 	t.Parallel()
 	s, pool := newService(t)
@@ -205,6 +220,53 @@ func TestEnd(t *testing.T) {
 	}
 }
 
+// TestOfUser: the operations on a user named by id tell an unknown or deleted
+// user from a session that is not the user's, and end only that user's.
+func TestOfUser(t *testing.T) {
+	t.Parallel()
+	s, pool := newService(t)
+	ctx := context.Background()
+	user, other, gone := newUser(t, pool), newUser(t, pool), newUser(t, pool)
+	a, b := begin(t, s, user, Client{}), begin(t, s, user, Client{})
+	theirs := begin(t, s, other, Client{})
+	if _, err := pool.Exec(ctx, "UPDATE users SET deleted_at = now() WHERE id = $1", gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uuid.UUID{uuid.New(), gone} {
+		if _, err := s.ListOfUser(ctx, id); !errors.Is(err, ErrUserNotFound) {
+			t.Errorf("ListOfUser(%s): %v; want ErrUserNotFound", id, err)
+		}
+		if err := s.EndOfUser(ctx, id, theirs.SessionID); !errors.Is(err, ErrUserNotFound) {
+			t.Errorf("EndOfUser(%s): %v; want ErrUserNotFound", id, err)
+		}
+		if err := s.EndAllOfUser(ctx, id); !errors.Is(err, ErrUserNotFound) {
+			t.Errorf("EndAllOfUser(%s): %v; want ErrUserNotFound", id, err)
+		}
+	}
+	if err := s.EndOfUser(ctx, user, theirs.SessionID); !errors.Is(err, ErrNotFound) || s.Revoked(theirs.SessionID) {
+		t.Fatalf("ending another user's session: %v, revoked %v", err, s.Revoked(theirs.SessionID))
+	}
+	if err := s.EndOfUser(ctx, user, a.SessionID); err != nil || !s.Revoked(a.SessionID) || s.Revoked(b.SessionID) {
+		t.Fatalf("EndOfUser: %v; a revoked %v, b revoked %v", err, s.Revoked(a.SessionID), s.Revoked(b.SessionID))
+	}
+	if err := s.EndOfUser(ctx, user, a.SessionID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ending an ended session: %v", err)
+	}
+	if rows, err := s.ListOfUser(ctx, user); err != nil || len(rows) != 1 || rows[0].ID != b.SessionID {
+		t.Fatalf("ListOfUser: %+v, %v", rows, err)
+	}
+	if err := s.EndAllOfUser(ctx, user); err != nil || !s.Revoked(b.SessionID) || s.Revoked(theirs.SessionID) {
+		t.Fatalf("EndAllOfUser: %v; b revoked %v, theirs %v", err, s.Revoked(b.SessionID), s.Revoked(theirs.SessionID))
+	}
+	if rows, err := s.ListOfUser(ctx, user); err != nil || len(rows) != 0 {
+		t.Fatalf("after EndAllOfUser: %+v, %v", rows, err)
+	}
+	var events int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'session.revoked' AND target_id = $1", user).Scan(&events); err != nil || events != 2 {
+		t.Fatalf("%d session.revoked events, %v; want 2 (one, all)", events, err)
+	}
+}
+
 // TestFailuresAreErrors: every operation reports a database failure (here a
 // cancelled context) as an error, never as an outcome.
 func TestFailuresAreErrors(t *testing.T) {
@@ -222,13 +284,20 @@ func TestFailuresAreErrors(t *testing.T) {
 		{"End", func() error { _, err := s.End(ctx, user, p.SessionID, ReasonLogout); return err }},
 		{"EndAll", func() error { return s.EndAll(ctx, user, nil, ReasonLogoutAll) }},
 		{"List", func() error { _, err := s.List(ctx, user); return err }},
+		{"ListOfUser", func() error { _, err := s.ListOfUser(ctx, user); return err }},
+		{"EndOfUser", func() error { return s.EndOfUser(ctx, user, p.SessionID) }},
+		{"EndAllOfUser", func() error { return s.EndAllOfUser(ctx, user) }},
 		{"Prune", func() error { _, err := s.Prune(ctx); return err }},
 		{"Start", func() error { return s.Start(ctx) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); err == nil {
+			err := tt.call()
+			if err == nil {
 				t.Fatal("want an error")
+			}
+			if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrNotFound) {
+				t.Fatalf("err = %v: a failure reported as an outcome", err)
 			}
 		})
 	}

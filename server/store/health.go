@@ -32,8 +32,13 @@ func IsUnavailable(err error) bool {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
+	// A connection the server or a proxy cut is reported as an EOF by the query
+	// that finds out, and as ErrConnClosed by the next use of that connection
+	// (a transaction's rollback, a pooled connection handed out before the
+	// pool noticed).
 	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, pgconn.ErrConnClosed)
 }
 
 // Health is what this replica believes of the database: up or down, changed by

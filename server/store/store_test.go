@@ -3,12 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/store"
@@ -87,6 +90,43 @@ func TestIsUniqueViolation(t *testing.T) {
 	for _, tt := range tests {
 		if got := store.IsUniqueViolation(tt.err, tt.c); got != tt.want {
 			t.Errorf("%s: store.IsUniqueViolation = %v; want %v (err %v)", tt.name, got, tt.want, tt.err)
+		}
+	}
+}
+
+// TestIsUnavailable: what says the database cannot be used now (503) and what
+// says a query was wrong (500). A connection the database (or a proxy) cut is
+// an outage, whether pgx noticed it during a query or before one.
+func TestIsUnavailable(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.NewPool(t)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Conn().Close(ctx) // as after the server went away
+	_, closed := conn.Exec(ctx, "SELECT 1")
+	conn.Release()
+	_, syntax := pool.Exec(ctx, "SELEC 1")
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"ConnClosed", closed, true},
+		{"UnexpectedEOF", fmt.Errorf("query: %w", io.ErrUnexpectedEOF), true},
+		{"AdminShutdown", &pgconn.PgError{Code: "57P01"}, true},
+		{"ConnectionFailure", &pgconn.PgError{Code: "08006"}, true},
+		{"DeadlineExceeded", context.DeadlineExceeded, true},
+		{"SyntaxError", syntax, false},
+		{"NoRows", pgx.ErrNoRows, false},
+		{"Plain", errors.New("boom"), false},
+		{"Nil", nil, false},
+	}
+	for _, tt := range tests {
+		if got := store.IsUnavailable(tt.err); got != tt.want {
+			t.Errorf("%s: store.IsUnavailable(%v) = %v; want %v", tt.name, tt.err, got, tt.want)
 		}
 	}
 }

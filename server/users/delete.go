@@ -24,7 +24,7 @@ func (us *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		if cur.Role == db.UserRoleAdmin {
+		if isEnabledAdmin(cur) {
 			if err := lastAdminGuard(ctx, tx); err != nil {
 				return err
 			}

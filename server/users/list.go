@@ -17,6 +17,8 @@ type Filter struct {
 	Role   *auth.Role
 	// Deleted lists deleted users instead of live ones.
 	Deleted bool
+	// Disabled lists only disabled (true) or enabled (false) users.
+	Disabled *bool
 	// OldestFirst orders by creation, oldest first; otherwise newest first.
 	OldestFirst bool
 }
@@ -33,7 +35,7 @@ func NormalizeFilterEmail(field, email string) (string, error) {
 // start), in f's order, by keyset: the cost never grows with the depth of the
 // page.
 func (us *Service) List(ctx context.Context, f Filter, after *auth.Cursor, limit int) ([]db.UserProfile, error) {
-	arg := db.ListUsersNewestFirstParams{Deleted: f.Deleted, PageSize: int32(limit)}
+	arg := db.ListUsersNewestFirstParams{Deleted: f.Deleted, Disabled: f.Disabled, PageSize: int32(limit)}
 	if f.Email != nil {
 		key := auth.EmailKey(*f.Email)
 		arg.EmailKey = &key
@@ -53,7 +55,7 @@ func (us *Service) List(ctx context.Context, f Filter, after *auth.Cursor, limit
 	}
 	rows, err := us.q.ListUsersByPrefix(ctx, db.ListUsersByPrefixParams{
 		Pattern: likePrefix(*f.Prefix), OldestFirst: f.OldestFirst, Deleted: arg.Deleted, EmailKey: arg.EmailKey,
-		Role: arg.Role, AfterCreatedAt: arg.AfterCreatedAt, AfterID: arg.AfterID, PageSize: arg.PageSize,
+		Role: arg.Role, Disabled: arg.Disabled, AfterCreatedAt: arg.AfterCreatedAt, AfterID: arg.AfterID, PageSize: arg.PageSize,
 	})
 	out := make([]db.UserProfile, len(rows))
 	for i, r := range rows {

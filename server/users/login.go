@@ -30,13 +30,29 @@ func (f *LoginFailure) Error() string { return "users: login refused: " + f.Reas
 // Is makes a LoginFailure match ErrInvalidCredentials.
 func (f *LoginFailure) Is(target error) bool { return target == ErrInvalidCredentials }
 
+// DisabledLogin is the refused login of a disabled account, whose password was
+// correct. It matches ErrAccountDisabled.
+type DisabledLogin struct {
+	// UserID is the disabled user.
+	UserID uuid.UUID
+}
+
+func (d *DisabledLogin) Error() string { return "users: login refused: account disabled" }
+
+// Is makes a DisabledLogin match ErrAccountDisabled.
+func (d *DisabledLogin) Is(target error) bool { return target == ErrAccountDisabled }
+
 // Login checks an address and password and starts a session. Every failure
 // (unknown address, deleted user, wrong password) is a *LoginFailure after one
 // full password verification, against a dummy hash when there is no user, so
 // that neither the answer nor its timing tells whether the address has an
 // account. A hash of old parameters is replaced in the session's transaction.
-// A malformed address is FieldErrors; a full hashing queue auth.ErrOverloaded;
-// an address backing off after failures a *ratelimit.Refused.
+// The correct password of a disabled account is a *DisabledLogin, after the
+// same verification: only someone who knows the password learns that the
+// account is disabled, and a wrong one fails (and is padded and counted) like
+// any other. A malformed address is FieldErrors; a full hashing queue
+// auth.ErrOverloaded; an address backing off after failures a
+// *ratelimit.Refused.
 func (us *Service) Login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
 	var fields FieldErrors
 	email = fields.check("email", email, auth.NormalizeEmail)
@@ -58,6 +74,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	start := time.Now()
 	pair, err := us.login(ctx, email, password, c)
 	var refused *LoginFailure
+	var disabled *DisabledLogin
 	switch {
 	case errors.As(err, &refused):
 		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
@@ -67,6 +84,13 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 			return sessions.Pair{}, aerr
 		}
 		us.padFailure(ctx, start)
+	case errors.As(err, &disabled):
+		// The password was right: no failure to count, and nothing to hide by
+		// padding; the backoff is not reset either, as no one logged in.
+		if aerr := audit.Record(ctx, us.q, audit.Event{Action: audit.UserLoginFailed, Target: audit.Ptr(disabled.UserID),
+			Details: map[string]any{"reason": "account disabled"}}); aerr != nil {
+			return sessions.Pair{}, aerr
+		}
 	case err == nil && failed:
 		if err := us.backoff.Reset(ctx, key); err != nil {
 			return sessions.Pair{}, err
@@ -94,6 +118,9 @@ func (us *Service) login(ctx context.Context, email, password string, c sessions
 	if !v.Match {
 		return sessions.Pair{}, &LoginFailure{UserID: cred.ID, Reason: "wrong password"}
 	}
+	if cred.Disabled {
+		return sessions.Pair{}, &DisabledLogin{UserID: cred.ID}
+	}
 	var newHash string
 	if v.Rehash {
 		if newHash, err = us.hasher.Hash(ctx, password); err != nil {
@@ -109,10 +136,10 @@ func (us *Service) login(ctx context.Context, email, password string, c sessions
 }
 
 // beginLogin starts the session of a login whose password matched verified. It
-// re-reads the user under a share lock first: a password change, a deletion or
-// a demotion that committed while the password was being checked is seen here
-// (the login is refused, or signed with the new role), and one that comes later
-// waits for this session and then ends it.
+// re-reads the user under a share lock first: a password change, a deletion, a
+// disable or a demotion that committed while the password was being checked is
+// seen here (the login is refused, or signed with the new role), and one that
+// comes later waits for this session and then ends it.
 func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, verified, newHash string, c sessions.Client) (sessions.Pair, error) {
 	cur, err := tx.GetCredentialsByIDForShare(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -123,6 +150,9 @@ func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, v
 	}
 	if cur.PasswordHash != verified {
 		return sessions.Pair{}, &LoginFailure{UserID: id, Reason: "password changed during login"}
+	}
+	if cur.Disabled {
+		return sessions.Pair{}, &DisabledLogin{UserID: id}
 	}
 	if newHash != "" {
 		n, err := tx.UpdatePasswordHash(ctx, db.UpdatePasswordHashParams{ID: id, OldHash: verified, NewHash: newHash})

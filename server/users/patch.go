@@ -18,6 +18,8 @@ import (
 type Patch struct {
 	Email, Name *string
 	Role        *auth.Role
+	// Disabled true disables the account (its sessions end), false enables it.
+	Disabled *bool
 }
 
 // VersionCheck reports whether a change may apply to the user at version (the
@@ -25,9 +27,10 @@ type Patch struct {
 type VersionCheck func(version int64) bool
 
 // Update applies a patch in one transaction: the version check, the last-admin
-// guard, the update, and the end of the user's sessions when the role changed.
-// Its errors: FieldErrors, ErrNotFound, ErrPreconditionFailed, ErrLastAdmin,
-// ErrEmailTaken, or anything else for a failure.
+// guard, the update, the end of the user's sessions when the role changed or
+// the account was disabled, and the audit events of what changed. Its errors:
+// FieldErrors, ErrNotFound, ErrPreconditionFailed, ErrLastAdmin, ErrEmailTaken,
+// or anything else for a failure.
 func (us *Service) Update(ctx context.Context, id uuid.UUID, p Patch, check VersionCheck) (db.UserProfile, error) {
 	change, err := normalizePatch(p)
 	if err != nil {
@@ -62,11 +65,12 @@ func normalizePatch(p Patch) (db.UpdateUserParams, error) {
 		role := db.UserRole(*p.Role)
 		change.Role = &role
 	}
+	change.Disabled = p.Disabled
 	return change, fields.err()
 }
 
 func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUserParams, check VersionCheck) (db.UserProfile, error) {
-	if change.Role != nil {
+	if change.Role != nil || change.Disabled != nil {
 		if err := tx.LockAdminChanges(ctx); err != nil {
 			return db.UserProfile{}, err
 		}
@@ -79,7 +83,8 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 		return db.UserProfile{}, ErrPreconditionFailed
 	}
 	roleChanged := change.Role != nil && *change.Role != cur.Role
-	if roleChanged && cur.Role == db.UserRoleAdmin {
+	disabling := change.Disabled != nil && *change.Disabled && cur.DisabledAt == nil
+	if isEnabledAdmin(cur) && (roleChanged || disabling) {
 		if err := lastAdminGuard(ctx, tx); err != nil {
 			return db.UserProfile{}, err
 		}
@@ -88,8 +93,12 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 	if err != nil {
 		return db.UserProfile{}, err
 	}
-	if roleChanged {
-		if err := us.sessions.EndAllTx(ctx, tx, change.ID, nil, sessions.ReasonRoleChanged); err != nil {
+	if roleChanged || disabling {
+		reason := sessions.ReasonRoleChanged
+		if disabling {
+			reason = sessions.ReasonUserDisabled
+		}
+		if err := us.sessions.EndAllTx(ctx, tx, change.ID, nil, reason); err != nil {
 			return db.UserProfile{}, err
 		}
 	}
@@ -115,6 +124,12 @@ func changes(before, after db.UserProfile) []audit.Event {
 		out = append(out, audit.Event{Action: audit.UserRoleChanged, Target: target,
 			Details: map[string]any{"old_role": string(before.Role), "new_role": string(after.Role)}})
 	}
+	switch {
+	case before.DisabledAt == nil && after.DisabledAt != nil:
+		out = append(out, audit.Event{Action: audit.UserDisabled, Target: target})
+	case before.DisabledAt != nil && after.DisabledAt == nil:
+		out = append(out, audit.Event{Action: audit.UserEnabled, Target: target})
+	}
 	return out
 }
 
@@ -127,10 +142,17 @@ func lockUser(ctx context.Context, tx *store.Tx, id uuid.UUID) (db.UserProfile, 
 	return u, err
 }
 
-// lastAdminGuard refuses to remove the only live admin. The caller holds the
-// admin-changes lock, so the count cannot change under it.
+// isEnabledAdmin reports whether u is an admin who can act: one who counts
+// towards the last admin, and whose demotion, deletion or disabling is guarded.
+func isEnabledAdmin(u db.UserProfile) bool {
+	return u.Role == db.UserRoleAdmin && u.DisabledAt == nil
+}
+
+// lastAdminGuard refuses to remove the only live, enabled admin: a disabled
+// admin cannot log in to enable anyone. The caller holds the admin-changes
+// lock, so the count cannot change under it.
 func lastAdminGuard(ctx context.Context, tx *store.Tx) error {
-	n, err := tx.CountLiveAdmins(ctx)
+	n, err := tx.CountEnabledAdmins(ctx)
 	switch {
 	case err != nil:
 		return err

@@ -1,7 +1,8 @@
 // Package users is the user lifecycle over the generated queries: create,
-// log in, read, patch, change password, delete and restore, with the rules
-// that hold across them (normalised identities, the password policy, the last
-// admin). It speaks domain: sentinel errors and FieldErrors, never HTTP.
+// log in, read, patch (disable and enable included), change password, delete
+// and restore, with the rules that hold across them (normalised identities,
+// the password policy, the last enabled admin). It speaks domain: sentinel
+// errors and FieldErrors, never HTTP.
 package users
 
 import (
@@ -26,8 +27,8 @@ var (
 	ErrEmailTaken = errors.New("users: an account with this email address already exists")
 	// ErrPreconditionFailed: the user changed since the version the caller had.
 	ErrPreconditionFailed = errors.New("users: the user changed since the version given")
-	// ErrLastAdmin: the change would leave no live admin.
-	ErrLastAdmin = errors.New("users: this is the last admin")
+	// ErrLastAdmin: the change would leave no live, enabled admin.
+	ErrLastAdmin = errors.New("users: this is the last enabled admin")
 	// ErrNotDeleted: a restore of a user that is not deleted.
 	ErrNotDeleted = errors.New("users: the user is not deleted")
 	// ErrInvalidCredentials: a login with an unknown address or a wrong password.
@@ -35,6 +36,10 @@ var (
 	ErrInvalidCredentials = errors.New("users: invalid credentials")
 	// ErrWrongPassword: the current password given for a change is wrong.
 	ErrWrongPassword = errors.New("users: the current password is wrong")
+	// ErrAccountDisabled: a login with the correct password of a disabled
+	// account. Only a correct password learns it; a wrong one is a LoginFailure
+	// like any other.
+	ErrAccountDisabled = errors.New("users: the account is disabled")
 )
 
 // FieldError is one input field that breaks a rule the schema cannot express.

@@ -142,9 +142,9 @@ func TestDatabaseFailures(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	name, role := "New", auth.RoleUser
+	name, role, disabled := "New", auth.RoleUser, true
 	outcomes := []error{users.ErrNotFound, users.ErrEmailTaken, users.ErrLastAdmin, users.ErrNotDeleted,
-		users.ErrPreconditionFailed, users.ErrInvalidCredentials, users.ErrWrongPassword}
+		users.ErrPreconditionFailed, users.ErrInvalidCredentials, users.ErrWrongPassword, users.ErrAccountDisabled}
 	tests := []struct {
 		name string
 		call func() error
@@ -157,6 +157,7 @@ func TestDatabaseFailures(t *testing.T) {
 		{"Get", func() error { _, err := us.Get(ctx, u.ID); return err }},
 		{"Update", func() error { _, err := us.Update(ctx, u.ID, users.Patch{Name: &name}, nil); return err }},
 		{"UpdateRole", func() error { _, err := us.Update(ctx, u.ID, users.Patch{Role: &role}, nil); return err }},
+		{"UpdateDisabled", func() error { _, err := us.Update(ctx, u.ID, users.Patch{Disabled: &disabled}, nil); return err }},
 		{"ChangePassword", func() error {
 			return us.ChangePassword(ctx, u.ID, users.PasswordChange{New: "purple monkey dishwasher lamp"})
 		}},
@@ -224,5 +225,69 @@ func TestFailureFloor(t *testing.T) {
 	}
 	if took := time.Since(start); took < floor {
 		t.Fatalf("an unknown address failed in %s, under the floor of %s", took, floor)
+	}
+}
+
+// TestDisabledAccount: the rules of a disabled account below the API. The last
+// enabled admin cannot be disabled, and a disabled admin does not count towards
+// the last one (the API reaches the first case only by a race, as an admin
+// cannot disable themself). A wrong password of a disabled account is an
+// ordinary failure, padded to the floor; only the correct one is a
+// DisabledLogin.
+func TestDisabledAccount(t *testing.T) {
+	t.Parallel()
+	us, _, _ := newService(t)
+	ctx := context.Background()
+	admin := func(email string) uuid.UUID {
+		t.Helper()
+		u, err := us.Create(ctx, users.NewUser{Email: email, Name: "Admin", Password: password, Role: auth.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+	yes, no, user := true, false, auth.RoleUser
+	a := admin("a@example.com")
+	if _, err := us.Update(ctx, a, users.Patch{Disabled: &yes}, nil); !errors.Is(err, users.ErrLastAdmin) {
+		t.Fatalf("disabling the only admin: %v; want ErrLastAdmin", err)
+	}
+	b := admin("b@example.com")
+	if u, err := us.Update(ctx, a, users.Patch{Disabled: &yes}, nil); err != nil || u.DisabledAt == nil {
+		t.Fatalf("disabling one of two admins: %+v %v", u, err)
+	}
+	for name, change := range map[string]func() error{
+		"Disable": func() error { _, err := us.Update(ctx, b, users.Patch{Disabled: &yes}, nil); return err },
+		"Demote":  func() error { _, err := us.Update(ctx, b, users.Patch{Role: &user}, nil); return err },
+		"Delete":  func() error { return us.Delete(ctx, b) },
+	} {
+		if err := change(); !errors.Is(err, users.ErrLastAdmin) {
+			t.Errorf("%s the last enabled admin: %v; want ErrLastAdmin", name, err)
+		}
+	}
+	if _, err := us.Update(ctx, a, users.Patch{Role: &user}, nil); err != nil {
+		t.Fatalf("demoting a disabled admin: %v", err)
+	}
+
+	if err := us.MeasureFailureFloor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := us.Login(ctx, "a@example.com", "not the password", sessions.Client{})
+	if !errors.Is(err, users.ErrInvalidCredentials) || errors.Is(err, users.ErrAccountDisabled) {
+		t.Fatalf("a wrong password of a disabled account: %v; want an ordinary failure", err)
+	}
+	if took := time.Since(start); took < us.FailureFloor() {
+		t.Fatalf("it failed in %s, under the floor of %s", took, us.FailureFloor())
+	}
+	var d *users.DisabledLogin
+	_, err = us.Login(ctx, "a@example.com", password, sessions.Client{})
+	if !errors.As(err, &d) || d.UserID != a || !errors.Is(err, users.ErrAccountDisabled) || errors.Is(err, users.ErrInvalidCredentials) || err.Error() == "" {
+		t.Fatalf("the correct password of a disabled account: %v; want a DisabledLogin", err)
+	}
+	if u, err := us.Update(ctx, a, users.Patch{Disabled: &no}, nil); err != nil || u.DisabledAt != nil {
+		t.Fatalf("enabling: %+v %v", u, err)
+	}
+	if _, err := us.Login(ctx, "a@example.com", password, sessions.Client{}); err != nil {
+		t.Fatalf("login after the enable: %v", err)
 	}
 }

@@ -164,7 +164,10 @@ export interface paths {
          * @description Exchanges an address and password for an access token and a refresh token,
          *     and starts a session. A wrong password, an unknown address and a deleted
          *     user all get the same 401 `INVALID_CREDENTIALS`, in the same time. Attempts
-         *     are limited per client IP (429 `RATE_LIMITED`).
+         *     are limited per client IP (429 `RATE_LIMITED`). The correct password of an
+         *     account an admin has disabled gets 403 `ACCOUNT_DISABLED`; a wrong one gets
+         *     the same 401 as for any other account, so the answer tells only someone who
+         *     knows the password that the account is disabled.
          */
         post: operations["login"];
         delete?: never;
@@ -187,6 +190,8 @@ export interface paths {
          * @description Exchanges a refresh token for a new token pair. Every refresh rotates: the
          *     token presented is used up. Presenting a used token again ends its session
          *     (`REFRESH_TOKEN_REUSED`), because it means the token was stolen or raced.
+         *     The sessions of a deleted or disabled user are ended: their refresh tokens
+         *     get `INVALID_REFRESH_TOKEN`.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -328,17 +333,25 @@ export interface paths {
          * Delete a user
          * @description Soft-deletes the user (self or admin): the row stays for audit, the user
          *     disappears from every read, every session ends at once, and the address can
-         *     be registered again. The last admin cannot be deleted.
+         *     be registered again. The last enabled admin cannot be deleted.
          */
         delete: operations["deleteUser"];
         options?: never;
         head?: never;
         /**
          * Change a user
-         * @description A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`;
-         *     no other member may be set. With `If-Match`, the change applies only to the
-         *     version the ETag names (412 otherwise); without it, the last writer wins.
-         *     A role change ends the user's sessions, so no token keeps the old role.
+         * @description A JSON merge patch (RFC 7396) of `name`, `email` and (admins only) `role`
+         *     and `disabled`; no other member may be set. With `If-Match`, the change
+         *     applies only to the version the ETag names (412 otherwise); without it, the
+         *     last writer wins. A role change ends the user's sessions, so no token keeps
+         *     the old role.
+         *
+         *     `disabled: true` disables the account: every session of the user ends at
+         *     once, on every replica, and a login with the correct password answers 403
+         *     `ACCOUNT_DISABLED` until `disabled: false` enables it again. Only an admin
+         *     may set `disabled`, and only on another user: on themself, an admin gets 403
+         *     like a user does (someone else must decide to suspend an admin). The last
+         *     enabled admin cannot be demoted, disabled or deleted (409 `LAST_ADMIN`).
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -363,6 +376,69 @@ export interface paths {
         put: operations["setPassword"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a user's sessions
+         * @description The user's live sessions, newest first, as `GET /api/v1/auth/sessions` lists
+         *     the caller's own. For the user themself or an admin; anyone else gets 404, as
+         *     for a user that does not exist or is deleted. `current` marks the session of
+         *     the token making the request, so it is true only in a list of your own.
+         */
+        get: operations["listUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End all of a user's sessions
+         * @description Ends every live session of the user: their access tokens stop working at
+         *     once, on every replica, and their refresh tokens with them. On your own id
+         *     this ends your current session too, like logout with `scope: all`. A user
+         *     without a live session gets 204 as well. For the user themself or an admin;
+         *     anyone else gets 404.
+         */
+        delete: operations["deleteUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/sessions/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+                /** @description The id of one of the user's sessions. */
+                sid: components["parameters"]["UserSessionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of a user's sessions
+         * @description Ends one live session of the user: its access tokens stop working at once,
+         *     on every replica, and its refresh token with them. For the user themself or
+         *     an admin; anyone else gets 404 `USER_NOT_FOUND`, as for a user that does not
+         *     exist or is deleted. A session that is not a live session of this user
+         *     (another user's included) gets 404 `SESSION_NOT_FOUND`.
+         */
+        delete: operations["deleteUserSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -475,6 +551,11 @@ export interface components {
             name: string;
             role: components["schemas"]["Role"];
             /**
+             * @description Whether an admin has disabled the account: it has no session, and its
+             *     logins are refused with 403 `ACCOUNT_DISABLED`.
+             */
+            disabled: boolean;
+            /**
              * Format: date-time
              * @description When the account was created.
              */
@@ -490,7 +571,7 @@ export interface components {
          *     may be added.
          * @enum {string}
          */
-        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored";
+        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored" | "user.disabled" | "user.enabled";
         /** @description One thing that happened to an account. */
         AuditEvent: {
             /**
@@ -558,6 +639,11 @@ export interface components {
             name?: components["schemas"]["Name"];
             email?: components["schemas"]["Email"];
             role?: components["schemas"]["Role"];
+            /**
+             * @description Admins only, on another user: `true` disables the account (its sessions
+             *     end at once), `false` enables it again.
+             */
+            disabled?: boolean;
         };
         /** @description A new password, with the current one when changing your own. */
         SetPasswordRequest: {
@@ -740,7 +826,7 @@ export interface components {
          *     the SDKs take their code constants from it.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -821,6 +907,28 @@ export interface components {
                  *       "status": 401,
                  *       "detail": "The email address or password is wrong.",
                  *       "code": "INVALID_CREDENTIALS",
+                 *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The password is correct, but an admin has disabled the account
+         *     (`ACCOUNT_DISABLED`): no session is started until an admin enables it.
+         */
+        AccountDisabled: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:problem-type:accounts:account-disabled",
+                 *       "title": "Account disabled",
+                 *       "status": 403,
+                 *       "detail": "This account is disabled; ask an administrator to enable it.",
+                 *       "code": "ACCOUNT_DISABLED",
                  *       "request_id": "9f8c1e0b6a2d4c7e8f1a3b5c7d9e0f12"
                  *     }
                  */
@@ -939,8 +1047,8 @@ export interface components {
             };
         };
         /**
-         * @description The request conflicts with the current state: `EMAIL_TAKEN`, `LAST_ADMIN`,
-         *     `USER_NOT_DELETED`.
+         * @description The request conflicts with the current state: `EMAIL_TAKEN`, `LAST_ADMIN`
+         *     (the change would leave no enabled admin), `USER_NOT_DELETED`.
          */
         Conflict: {
             headers: {
@@ -1053,6 +1161,8 @@ export interface components {
         IfNoneMatch: string;
         /** @description The session's id. */
         SessionID: string;
+        /** @description The id of one of the user's sessions. */
+        UserSessionID: string;
     };
     requestBodies: never;
     headers: {
@@ -1279,6 +1389,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["InvalidCredentials"];
+            403: components["responses"]["AccountDisabled"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
@@ -1452,6 +1563,8 @@ export interface operations {
                 role?: components["schemas"]["Role"];
                 /** @description `true`: only soft-deleted users (to find whom to restore); `false`: only live ones. */
                 deleted?: boolean;
+                /** @description `true`: only disabled users; `false`: only enabled ones; absent: both. */
+                disabled?: boolean;
                 /** @description `-created_at` (newest first) or `created_at` (oldest first). */
                 sort?: "created_at" | "-created_at";
             };
@@ -1681,6 +1794,88 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's live sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's sessions are ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteUserSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+                /** @description The id of one of the user's sessions. */
+                sid: components["parameters"]["UserSessionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
     restoreUser: {
         parameters: {
             query?: never;
@@ -1798,8 +1993,8 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsApiV1UsersGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/users"]["get"]["parameters"]["query"]["sort"]> = ["created_at", "-created_at"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["user", "admin"];
-export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored"];
+export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored", "user.disabled", "user.enabled"];
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "INTERNAL"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "INTERNAL"];

@@ -123,6 +123,27 @@ describe("session lifecycle", () => {
     expect(unwrap(await client.GET("/api/v1/users/me")).email).toBe(email);
     expect((await problem(other.GET("/api/v1/users/me").then(unwrap))).code).toBe("INVALID_REFRESH_TOKEN");
   });
+
+  it("a user lists and ends their own sessions by id", async () => {
+    const { client, email } = await loggedIn();
+    const other = createAccountsClient({ baseUrl });
+    await other.login(email, password);
+    const me = unwrap(await client.GET("/api/v1/users/me"));
+    expect(me.disabled).toBe(false);
+
+    const path = { id: me.id };
+    const { items } = unwrap(await client.GET("/api/v1/users/{id}/sessions", { params: { path } }));
+    expect(items).toHaveLength(2);
+    expect(items.filter((s) => s.current)).toHaveLength(1);
+    const theirs = items.find((s) => !s.current)!;
+
+    const ended = await client.DELETE("/api/v1/users/{id}/sessions/{sid}", { params: { path: { ...path, sid: theirs.id } } });
+    expect(ended.response.status).toBe(204);
+    expect((await problem(other.GET("/api/v1/users/me").then(unwrap))).code).toBe("INVALID_REFRESH_TOKEN");
+    const again = client.DELETE("/api/v1/users/{id}/sessions/{sid}", { params: { path: { ...path, sid: theirs.id } } });
+    expect(await problem(again.then(unwrap))).toMatchObject({ status: 404, code: "SESSION_NOT_FOUND" });
+    expect(unwrap(await client.GET("/api/v1/users/{id}/sessions", { params: { path } })).items).toHaveLength(1);
+  });
 });
 
 describe("automatic refresh", () => {
