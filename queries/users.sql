@@ -124,7 +124,7 @@ RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, em
 -- (when given) disabled or enabled ones; the after_* pair is the last row of
 -- the previous page. The filters fold into a custom plan (their arguments are
 -- constants at plan time), so each combination uses its index: see
--- 0001_users.sql, 0009_user_disabled.sql and TestEveryListingUsesItsIndex.
+-- 0001_users.sql, 0012_user_disabled.sql and TestEveryListingUsesItsIndex.
 -- Prefix search has its own queries below.
 SELECT * FROM user_profiles
 WHERE (CASE WHEN @deleted::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/servertest"
 	"github.com/meridianhq/accounts/server/store"
+	"github.com/meridianhq/accounts/server/testdb"
 )
 
 // auditOf lists the events about user, newest first, as admin sees them.
@@ -355,4 +357,39 @@ func TestEveryAuditListingUsesItsIndex(t *testing.T) {
 		}
 	}
 	checkPlans(t, e, capture, cases)
+}
+
+// TestAuditBehindATransactionPooler records and reads back an event with
+// details in the modes used behind PgBouncer 1.18, which send parameters as
+// text: a jsonb parameter passed as []byte would go as bytea and fail.
+func TestAuditBehindATransactionPooler(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			u := testdb.New(t) + "&default_query_exec_mode=" + mode
+			if !strings.Contains(u, "?") {
+				u = strings.Replace(u, "&", "?", 1)
+			}
+			cfg, err := pgxpool.ParseConfig(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			store.Configure(cfg)
+			pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(pool.Close)
+			e := servertest.New(t, servertest.OnDatabase(pool, u))
+			admin, user := e.NewAdmin(t), e.NewUser(t)
+			if res, b := e.Call(t, http.MethodPatch, userPath(user), admin.Tokens.AccessToken, `{"role":"admin"}`); res.StatusCode != 200 {
+				t.Fatalf("promote: %d %s", res.StatusCode, b)
+			}
+			events := auditOf(t, e, admin.Tokens.AccessToken, user.Id)
+			if len(events) == 0 || events[0].Action != "user.role_changed" || events[0].Details["new_role"] != "admin" {
+				t.Fatalf("events %+v; want user.role_changed with its details first", events)
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"time"
 
@@ -29,7 +30,7 @@ type CreateAuditEventParams struct {
 	Ip        *netip.Addr
 	UserAgent string
 	RequestID string
-	Details   []byte
+	Details   json.RawMessage
 }
 
 // Written inside the transaction of the change it records.

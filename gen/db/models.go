@@ -6,6 +6,7 @@ package db
 
 import (
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"time"
@@ -82,7 +83,7 @@ type AuditEvent struct {
 	Ip         *netip.Addr
 	UserAgent  string
 	RequestID  string
-	Details    []byte
+	Details    json.RawMessage
 }
 
 type LoginFailure struct {

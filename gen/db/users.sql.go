@@ -340,7 +340,7 @@ type ListUsersNewestFirstParams struct {
 // (when given) disabled or enabled ones; the after_* pair is the last row of
 // the previous page. The filters fold into a custom plan (their arguments are
 // constants at plan time), so each combination uses its index: see
-// 0001_users.sql, 0009_user_disabled.sql and TestEveryListingUsesItsIndex.
+// 0001_users.sql, 0012_user_disabled.sql and TestEveryListingUsesItsIndex.
 // Prefix search has its own queries below.
 func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestFirstParams) ([]UserProfile, error) {
 	rows, err := q.db.Query(ctx, listUsersNewestFirst,

@@ -62,6 +62,9 @@ func start(t *testing.T, name string, cmd *exec.Cmd) *proc {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-p.done
 		}
+		if t.Failed() {
+			t.Logf("%s output (last 4 KiB):\n%s", name, tail(p.out.String(), 4096))
+		}
 	})
 	return p
 }
@@ -230,4 +233,12 @@ ignore_startup_parameters = extra_float_digits
 	p := start(t, "pgbouncer", asOwner(bin, path))
 	waitTCP(t, "127.0.0.1:"+strconv.Itoa(port), p)
 	return p
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
 }
