@@ -168,12 +168,14 @@ test-browser: $(E2E)/node_modules/.package-lock.json ## Swagger UI at /docs in h
 DEV_KEYS := .data/dev-signing-keys.json
 
 .PHONY: run
-run: build ## start the service (ACCOUNTS_ADDR, default :8080) with a project-local PostgreSQL unless DATABASE_URL is set; it prints its URLs once listening
-	@url="$(RUN_DB)"; \
+run: build ## start the service (ACCOUNTS_ADDR, default :8080) with a project-local PostgreSQL unless DATABASE_URL is set and a local Mailpit unless ACCOUNTS_SMTP_URL is; it prints its URLs once listening
+	@url="$(RUN_DB)"; smtp="$${ACCOUNTS_SMTP_URL:-}"; mailui=""; \
+	if [ -z "$$smtp" ]; then smtp="$$(tools/devmail.sh start)" && mailui="$$(tools/devmail.sh ui)" || exit 1; fi; \
 	mkdir -p .data; [ -f $(DEV_KEYS) ] || $(BIN) keys generate --out $(DEV_KEYS); \
-	echo "accounts: Ctrl-C stops the service; the data in .data/ is kept for the next run."; \
+	echo "accounts: Ctrl-C stops the service; the data in .data/ is kept for the next run (make db-stop stops PostgreSQL and Mailpit)."; \
 	echo "accounts: first admin: make admin EMAIL=you@example.com NAME='Your Name' (in another terminal)"; \
 	DATABASE_URL="$$url" ACCOUNTS_SIGNING_KEYS="$${ACCOUNTS_SIGNING_KEYS:-$(DEV_KEYS)}" \
+	ACCOUNTS_SMTP_URL="$$smtp" ACCOUNTS_MAIL_FROM="$${ACCOUNTS_MAIL_FROM:-Accounts <accounts@localhost>}" ACCOUNTS_MAIL_UI_URL="$$mailui" \
 	ACCOUNTS_MIGRATE_ON_START=true ACCOUNTS_PRINT_URLS=true exec $(BIN) serve
 
 .PHONY: admin
@@ -182,9 +184,10 @@ admin: build ## create an admin in the make-run database: make admin EMAIL=you@e
 	@DATABASE_URL="$(RUN_DB)" $(BIN) admin create --email "$(EMAIL)" --name "$(NAME)"
 
 .PHONY: db-stop
-db-stop: ## stop the project-local PostgreSQL clusters
+db-stop: ## stop the project-local PostgreSQL clusters and Mailpit
 	tools/devdb.sh stop run
 	tools/devdb.sh stop test
+	tools/devmail.sh stop
 
 .PHONY: migrate-new
 migrate-new: ## create the next migration: make migrate-new NAME=add_something

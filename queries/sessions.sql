@@ -16,6 +16,7 @@ SELECT rt.used_at, rt.replayed_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        (u.disabled_at IS NOT NULL)::boolean AS user_disabled,
+       (u.email_verified_at IS NOT NULL)::boolean AS email_verified,
        now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id

@@ -1,10 +1,11 @@
 -- name: CreateUser :one
 -- Uniqueness of the address among live users comes from
 -- users_email_key_live_key: a duplicate fails with SQLSTATE 23505, never a
--- check first. email_key is auth.EmailKey of email.
-INSERT INTO users (id, email, email_key, name, role, password_hash)
-VALUES (@id, @email, @email_key, @name, @role, @password_hash)
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at;
+-- check first. email_key is auth.EmailKey of email. An admin may vouch for
+-- the address (@email_verified).
+INSERT INTO users (id, email, email_key, name, role, password_hash, email_verified_at)
+VALUES (@id, @email, @email_key, @name, @role, @password_hash, CASE WHEN @email_verified::bool THEN now() END)
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at;
 
 -- name: GetUserByID :one
 -- Live users only: a soft-deleted user is not found.
@@ -17,7 +18,8 @@ WHERE id = @id AND deleted_at IS NULL;
 -- Deleted users are not found, so they take the same path as an unknown address.
 -- Disabled users are found, and their password verified like anyone's: only a
 -- correct one learns that the account is disabled.
-SELECT id, role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
+SELECT id, role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled,
+       (email_verified_at IS NOT NULL)::boolean AS email_verified
 FROM users
 WHERE email_key = @email_key AND deleted_at IS NULL;
 
@@ -26,7 +28,8 @@ WHERE email_key = @email_key AND deleted_at IS NULL;
 -- the session commits, so a password change, a demotion or a deletion either
 -- committed before (and the login sees it) or waits for the session, and then
 -- ends it with the others. Disabling the account likewise.
-SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
+SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled,
+       (email_verified_at IS NOT NULL)::boolean AS email_verified
 FROM users
 WHERE id = @id AND deleted_at IS NULL
 FOR SHARE;
@@ -86,10 +89,16 @@ SET name        = coalesce(sqlc.narg(name), name),
     disabled_at = CASE WHEN sqlc.narg(disabled)::bool IS NULL THEN disabled_at
                        WHEN sqlc.narg(disabled)::bool THEN coalesce(disabled_at, now())
                        END,
+    -- A new address is unverified until proven, unless @email_verified says
+    -- it was (a confirmed change).
+    email_verified_at = CASE
+        WHEN sqlc.narg(email_key)::text IS NOT NULL AND sqlc.narg(email_key)::text <> email_key
+            THEN CASE WHEN @email_verified::bool THEN now() END
+        ELSE email_verified_at END,
     version     = version + 1,
     updated_at  = now()
 WHERE id = @id AND deleted_at IS NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at;
 
 -- name: SetPasswordHash :execrows
 -- A password change is a change of the account: version and updated_at move.
@@ -116,7 +125,7 @@ SET deleted_at = NULL,
     version    = version + 1,
     updated_at = now()
 WHERE id = @id AND deleted_at IS NOT NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at;
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at;
 
 -- name: ListUsersNewestFirst :many
 -- A page of users by keyset over (created_at, id), newest first. Every filter is
@@ -181,3 +190,18 @@ ORDER BY CASE WHEN @oldest_first::bool THEN created_at END ASC,
          CASE WHEN @oldest_first::bool THEN id END ASC,
          created_at DESC, id DESC
 LIMIT @page_size;
+
+-- name: MarkEmailVerified :one
+-- The address is proven to reach the user. A verification does not count as an
+-- edit of the account for the ETag when it was already verified.
+UPDATE users
+SET email_verified_at = coalesce(email_verified_at, now()),
+    version           = version + (email_verified_at IS NULL)::int,
+    updated_at        = CASE WHEN email_verified_at IS NULL THEN now() ELSE updated_at END
+WHERE id = @id AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at;
+
+-- name: GetUserByEmailKey :one
+-- The live user of an address, for the mail flows.
+SELECT * FROM user_profiles
+WHERE email_key = @email_key AND deleted_at IS NULL;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net"
 
 	"flag"
 	"fmt"
@@ -30,6 +31,7 @@ type config struct {
 	Pprof          bool
 	LogLevel       slog.Level
 	PrintURLs      bool
+	MailUIURL      string
 	MigrateOnStart bool
 	SigningKeys    string
 	DevMode        bool
@@ -82,6 +84,7 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (Prometheus) and, with ACCOUNTS_PPROF, /debug/pprof/: a port of its own, not the API's; empty: off", bind(&c.MetricsAddr, optionalAddr), nil},
 		{"ACCOUNTS_PPROF", "pprof", "false", "serve Go's /debug/pprof/ on the metrics listener", bind(&c.Pprof, boolean), nil},
 		{"ACCOUNTS_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", bind(&c.LogLevel, logLevel), nil},
+		{"ACCOUNTS_MAIL_UI_URL", "mail-ui-url", "", "the web UI of a local mail catcher, printed with the other URLs (make run sets it to its Mailpit)", bind(&c.MailUIURL, baseURLKind), nil},
 		{"ACCOUNTS_PRINT_URLS", "print-urls", "false", "once listening, print the base URL to give the SDKs, the docs and the contract, as plain lines on stderr (make run sets it)", bind(&c.PrintURLs, boolean), nil},
 		{"ACCOUNTS_BODY_LIMIT", "body-limit", "65536", "largest request body, in bytes; larger bodies get 413", intVar(&svc.HTTP.BodyLimit, 1024, 64<<20), nil},
 		{"ACCOUNTS_MIGRATE_ON_START", "migrate", "false", "apply pending migrations before serving; otherwise refuse to serve a schema that is behind", bind(&c.MigrateOnStart, boolean), nil},
@@ -122,6 +125,14 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes of new password hashes", intVar(&svc.Argon2.Parallelism, 1, 16), nil},
 		{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU but one (at least one), so that requests without hashing keep a core", intVar(&svc.HashConcurrency, 0, 256), nil},
 		{"ACCOUNTS_HASH_QUEUE", "hash-queue", "0", "password hashes that may wait for a slot; more are answered 503 OVERLOADED at once; 0: 8 per slot", intVar(&svc.HashQueue.Max, 0, 100_000), nil},
+		{"ACCOUNTS_SMTP_URL", "smtp-url", "", "SMTP server of the service's mail: smtp://user:password@host:587 (STARTTLS required), smtps://…:465, or smtp://host:port?tls=none for a catcher on the same machine; empty: the email flows are off (their endpoints answer 503 EMAIL_UNAVAILABLE)", bind(&svc.Mail.SMTPURL, smtpURL), maskURL},
+		{"ACCOUNTS_MAIL_FROM", "mail-from", "", "the From of the service's mail, such as Accounts <no-reply@example.com>; required with ACCOUNTS_SMTP_URL", bind(&svc.Mail.From, mailFrom), nil},
+		{"ACCOUNTS_PUBLIC_URL", "public-url", "", "the service's URL as users reach it, base of the links in mail (https://accounts.example.com); empty: http://localhost and the port of ACCOUNTS_ADDR", bind(&svc.Mail.PublicURL, baseURLKind), nil},
+		{"ACCOUNTS_LINK_BASE_URL", "link-base-url", "", "point the links in mail at an application's own pages: {base}/verify-email#token=…, {base}/reset-password#token=…, {base}/confirm-email-change#token=…; empty: the service's hosted pages under ACCOUNTS_PUBLIC_URL/account/", bind(&svc.Mail.LinkBase, baseURLKind), nil},
+		{"ACCOUNTS_MAIL_TEMPLATES_DIR", "mail-templates-dir", "", "a directory whose <kind>.txt and <kind>.html replace the embedded mail templates of the same name; empty: the embedded ones", bind(&svc.Mail.TemplatesDir, directory), nil},
+		{"ACCOUNTS_EMAIL_VERIFICATION", "email-verification", "", "off, optional (addresses are verified by mail, logins work without) or required (a correct password of an unverified address answers 403 EMAIL_NOT_VERIFIED); empty: optional with ACCOUNTS_SMTP_URL, off without", bind(&svc.Mail.Verification, verification), nil},
+		{"ACCOUNTS_MAIL_PER_ADDRESS_PER_HOUR", "mail-per-address-per-hour", "3", "mails of each kind (verification, reset, email change) one address may be sent per hour; requests past it are answered as usual but send nothing", intVar(&svc.Mail.PerAddressPerHour, 1, 1000), nil},
+		{"ACCOUNTS_MAIL_REQUESTS_PER_MINUTE", "mail-requests-per-minute", "10", "requests to the email endpoints per client (an IPv4 address or an IPv6 /64) per minute, across every replica; more are answered 429", intVar(&svc.Mail.RequestsPerMinute, 1, 100_000), nil},
 		{"ACCOUNTS_HASH_QUEUE_WAIT", "hash-queue-wait", "1s", "longest wait for a hashing slot before 503 OVERLOADED", durationVar(&svc.HashQueue.Wait, 10*time.Millisecond, time.Minute), nil},
 	}
 }
@@ -185,6 +196,9 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 	// No request waits on the database longer than a connection and a
 	// statement may take, and a margin.
 	c.Service.HTTP.RequestDeadline = c.DB.ConnectTimeout + c.DB.StatementTimeout + time.Second
+	if c.Service.Mail.PublicURL == "" {
+		c.Service.Mail.PublicURL = localURL(c.Addr)
+	}
 	// Behind a transaction pooler (a listener URL of its own, or no prepared
 	// statements), LISTEN cannot work: the job queue polls instead.
 	c.Service.Jobs.PollOnly = c.ListenURL != "" || c.DB.ExecMode != pgx.QueryExecModeCacheStatement
@@ -228,6 +242,10 @@ func (c config) check() error {
 		return usageErrorf("ACCOUNTS_SESSION_IDLE_TIMEOUT=%s is longer than ACCOUNTS_SESSION_LIFETIME=%s", sess.IdleTimeout, sess.Lifetime)
 	case c.DB.MinConns > c.DB.MaxConns:
 		return usageErrorf("ACCOUNTS_DB_MIN_CONNS=%d is more than ACCOUNTS_DB_MAX_CONNS=%d", c.DB.MinConns, c.DB.MaxConns)
+	case c.Service.Mail.SMTPURL != "" && c.Service.Mail.From == "":
+		return usageErrorf("ACCOUNTS_MAIL_FROM is required with ACCOUNTS_SMTP_URL (an address such as Accounts <no-reply@example.com>)")
+	case c.Service.Mail.SMTPURL == "" && c.Service.Mail.Verification == "required":
+		return usageErrorf("ACCOUNTS_EMAIL_VERIFICATION=required needs ACCOUNTS_SMTP_URL: addresses are verified by mail")
 	case sess.Retention < sessions.MinRetention(tok.TTL+tok.Leeway):
 		// A replica that starts later reads revocations back from the database:
 		// pruned before the token expires, a revocation is never learnt there.
@@ -235,4 +253,14 @@ func (c config) check() error {
 			sess.Retention, sessions.MinRetention(tok.TTL+tok.Leeway))
 	}
 	return nil
+}
+
+// localURL is the URL of a service listening on addr, reached on this machine:
+// http://localhost:8080 for :8080.
+func localURL(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost"
+	}
+	return "http://localhost:" + port
 }

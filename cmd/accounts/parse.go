@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/meridianhq/accounts/server/mail"
 	"github.com/meridianhq/accounts/server/store"
 )
 
@@ -183,4 +185,46 @@ func parseOptionalAddr(dst *string, v string) error {
 		return nil
 	}
 	return parseAddr(dst, v)
+}
+
+func parseSMTPURL(dst *string, v string) error {
+	if v != "" {
+		if _, err := mail.ParseURL(v); err != nil {
+			return err
+		}
+	}
+	*dst = v
+	return nil
+}
+
+// parseBaseURL takes an absolute http(s) URL without a query or fragment,
+// and drops a trailing slash.
+func parseBaseURL(dst *string, v string) error {
+	if v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("must be an http:// or https:// URL without a query or fragment")
+		}
+	}
+	*dst = strings.TrimSuffix(v, "/")
+	return nil
+}
+
+func parseVerification(dst *string, v string) error {
+	switch v {
+	case "", "off", "optional", "required":
+		*dst = v
+		return nil
+	}
+	return errors.New("must be off, optional or required")
+}
+
+func parseMailFrom(dst *string, v string) error {
+	if v != "" {
+		if _, err := netmail.ParseAddress(v); err != nil {
+			return errors.New("must be an address such as no-reply@example.com or Accounts <no-reply@example.com>")
+		}
+	}
+	*dst = v
+	return nil
 }

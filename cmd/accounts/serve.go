@@ -83,7 +83,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	base := baseURL(ln.Addr())
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("base_url", base), slog.String("version", version))
 	if cfg.PrintURLs {
-		printURLs(stderr, base)
+		printURLs(stderr, base, cfg.MailUIURL)
 	}
 
 	select {
@@ -153,9 +153,13 @@ func baseURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// printURLs tells a person where the running service is.
-func printURLs(w io.Writer, base string) {
+// printURLs tells a person where the running service is, and where its mail
+// can be read when a catcher takes it (mailUI, or "").
+func printURLs(w io.Writer, base, mailUI string) {
 	fmt.Fprintf(w, "accounts: base URL for the SDKs  %s\n", base)
 	fmt.Fprintf(w, "accounts: API docs               %s/docs\n", base)
 	fmt.Fprintf(w, "accounts: contract               %s/openapi.yaml\n", base)
+	if mailUI != "" {
+		fmt.Fprintf(w, "accounts: mail UI (Mailpit)      %s\n", mailUI)
+	}
 }

@@ -35,6 +35,11 @@ var (
 	execMode     = kind[pgx.QueryExecMode]{parseExecMode, "cache_statement, exec, simple_protocol"}
 	origins      = kind[[]string]{parseOrigins, "origins, comma-separated"}
 	prefixes     = kind[[]netip.Prefix]{parsePrefixes, "CIDRs, comma-separated"}
+	directory    = kind[string]{parseString, "a directory"}
+	mailFrom     = kind[string]{parseMailFrom, "an address, with a name or not"}
+	smtpURL      = kind[string]{parseSMTPURL, "smtp:// or smtps:// URL"}
+	baseURLKind  = kind[string]{parseBaseURL, "http(s):// URL"}
+	verification = kind[string]{parseVerification, "off, optional, required"}
 )
 
 // bind applies k to dst: a setting's parser bound to its field.

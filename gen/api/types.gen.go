@@ -19,12 +19,15 @@ const (
 	UserCreatedByAdmin       AuditAction = "user.created_by_admin"
 	UserDeleted              AuditAction = "user.deleted"
 	UserDisabled             AuditAction = "user.disabled"
+	UserEmailChangeRequested AuditAction = "user.email_change_requested"
 	UserEmailChanged         AuditAction = "user.email_changed"
+	UserEmailVerified        AuditAction = "user.email_verified"
 	UserEnabled              AuditAction = "user.enabled"
 	UserLoginFailed          AuditAction = "user.login_failed"
 	UserLoginSucceeded       AuditAction = "user.login_succeeded"
 	UserNameChanged          AuditAction = "user.name_changed"
 	UserPasswordChanged      AuditAction = "user.password_changed"
+	UserPasswordReset        AuditAction = "user.password_reset"
 	UserPasswordResetByAdmin AuditAction = "user.password_reset_by_admin"
 	UserRegistered           AuditAction = "user.registered"
 	UserRestored             AuditAction = "user.restored"
@@ -46,7 +49,11 @@ func (e AuditAction) Valid() bool {
 		return true
 	case UserDisabled:
 		return true
+	case UserEmailChangeRequested:
+		return true
 	case UserEmailChanged:
+		return true
+	case UserEmailVerified:
 		return true
 	case UserEnabled:
 		return true
@@ -57,6 +64,8 @@ func (e AuditAction) Valid() bool {
 	case UserNameChanged:
 		return true
 	case UserPasswordChanged:
+		return true
+	case UserPasswordReset:
 		return true
 	case UserPasswordResetByAdmin:
 		return true

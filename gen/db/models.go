@@ -14,6 +14,67 @@ import (
 	"github.com/google/uuid"
 )
 
+type EmailTokenPurpose string
+
+const (
+	EmailTokenPurposeVerifyEmail   EmailTokenPurpose = "verify_email"
+	EmailTokenPurposeResetPassword EmailTokenPurpose = "reset_password"
+	EmailTokenPurposeChangeEmail   EmailTokenPurpose = "change_email"
+)
+
+func (e *EmailTokenPurpose) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = EmailTokenPurpose(s)
+	case string:
+		*e = EmailTokenPurpose(s)
+	default:
+		return fmt.Errorf("unsupported scan type for EmailTokenPurpose: %T", src)
+	}
+	return nil
+}
+
+type NullEmailTokenPurpose struct {
+	EmailTokenPurpose EmailTokenPurpose
+	Valid             bool // Valid is true if EmailTokenPurpose is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEmailTokenPurpose) Scan(value interface{}) error {
+	if value == nil {
+		ns.EmailTokenPurpose, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.EmailTokenPurpose.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEmailTokenPurpose) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.EmailTokenPurpose), nil
+}
+
+func (e EmailTokenPurpose) Valid() bool {
+	switch e {
+	case EmailTokenPurposeVerifyEmail,
+		EmailTokenPurposeResetPassword,
+		EmailTokenPurposeChangeEmail:
+		return true
+	}
+	return false
+}
+
+func AllEmailTokenPurposeValues() []EmailTokenPurpose {
+	return []EmailTokenPurpose{
+		EmailTokenPurposeVerifyEmail,
+		EmailTokenPurposeResetPassword,
+		EmailTokenPurposeChangeEmail,
+	}
+}
+
 type UserRole string
 
 const (
@@ -86,6 +147,22 @@ type AuditEvent struct {
 	Details    json.RawMessage
 }
 
+type EmailToken struct {
+	ID            uuid.UUID
+	UserID        uuid.UUID
+	Purpose       EmailTokenPurpose
+	Email         string
+	EmailKey      string
+	TokenHash     []byte
+	CodeHash      []byte
+	Attempts      int32
+	SessionID     *uuid.UUID
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	CodeExpiresAt time.Time
+	UsedAt        *time.Time
+}
+
 type LoginFailure struct {
 	Key          string
 	Failures     int32
@@ -119,28 +196,30 @@ type Session struct {
 }
 
 type User struct {
-	ID           uuid.UUID
-	Email        string
-	Name         string
-	Role         UserRole
-	PasswordHash string
-	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    *time.Time
-	EmailKey     string
-	DisabledAt   *time.Time
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	PasswordHash    string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
 }
 
 type UserProfile struct {
-	ID         uuid.UUID
-	Email      string
-	Name       string
-	Role       UserRole
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	DeletedAt  *time.Time
-	EmailKey   string
-	DisabledAt *time.Time
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
 }

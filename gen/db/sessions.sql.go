@@ -86,6 +86,7 @@ SELECT rt.used_at, rt.replayed_at,
        s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        (u.disabled_at IS NOT NULL)::boolean AS user_disabled,
+       (u.email_verified_at IS NOT NULL)::boolean AS email_verified,
        now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id
@@ -95,17 +96,18 @@ FOR UPDATE OF rt
 `
 
 type GetRefreshTokenForUpdateRow struct {
-	UsedAt       *time.Time
-	ReplayedAt   *time.Time
-	SessionID    uuid.UUID
-	UserID       uuid.UUID
-	ExpiresAt    time.Time
-	LastUsedAt   time.Time
-	RevokedAt    *time.Time
-	Role         UserRole
-	UserDeleted  bool
-	UserDisabled bool
-	Now          time.Time
+	UsedAt        *time.Time
+	ReplayedAt    *time.Time
+	SessionID     uuid.UUID
+	UserID        uuid.UUID
+	ExpiresAt     time.Time
+	LastUsedAt    time.Time
+	RevokedAt     *time.Time
+	Role          UserRole
+	UserDeleted   bool
+	UserDisabled  bool
+	EmailVerified bool
+	Now           time.Time
 }
 
 // Locks the token row, so that concurrent refreshes of one token serialize: the
@@ -126,6 +128,7 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 		&i.Role,
 		&i.UserDeleted,
 		&i.UserDisabled,
+		&i.EmailVerified,
 		&i.Now,
 	)
 	return i, err

@@ -27,36 +27,39 @@ func (q *Queries) CountEnabledAdmins(ctx context.Context) (int64, error) {
 }
 
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (id, email, email_key, name, role, password_hash)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at
+INSERT INTO users (id, email, email_key, name, role, password_hash, email_verified_at)
+VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::bool THEN now() END)
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at
 `
 
 type CreateUserParams struct {
-	ID           uuid.UUID
-	Email        string
-	EmailKey     string
-	Name         string
-	Role         UserRole
-	PasswordHash string
+	ID            uuid.UUID
+	Email         string
+	EmailKey      string
+	Name          string
+	Role          UserRole
+	PasswordHash  string
+	EmailVerified bool
 }
 
 type CreateUserRow struct {
-	ID         uuid.UUID
-	Email      string
-	Name       string
-	Role       UserRole
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	DeletedAt  *time.Time
-	EmailKey   string
-	DisabledAt *time.Time
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
 }
 
 // Uniqueness of the address among live users comes from
 // users_email_key_live_key: a duplicate fails with SQLSTATE 23505, never a
-// check first. email_key is auth.EmailKey of email.
+// check first. email_key is auth.EmailKey of email. An admin may vouch for
+// the address (@email_verified).
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateUserRow, error) {
 	row := q.db.QueryRow(ctx, createUser,
 		arg.ID,
@@ -65,6 +68,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 		arg.Name,
 		arg.Role,
 		arg.PasswordHash,
+		arg.EmailVerified,
 	)
 	var i CreateUserRow
 	err := row.Scan(
@@ -78,21 +82,24 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 		&i.DeletedAt,
 		&i.EmailKey,
 		&i.DisabledAt,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const getCredentialsByEmail = `-- name: GetCredentialsByEmail :one
-SELECT id, role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
+SELECT id, role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled,
+       (email_verified_at IS NOT NULL)::boolean AS email_verified
 FROM users
 WHERE email_key = $1 AND deleted_at IS NULL
 `
 
 type GetCredentialsByEmailRow struct {
-	ID           uuid.UUID
-	Role         UserRole
-	PasswordHash string
-	Disabled     bool
+	ID            uuid.UUID
+	Role          UserRole
+	PasswordHash  string
+	Disabled      bool
+	EmailVerified bool
 }
 
 // The login query. With GetCredentialsByIDForShare and GetPasswordHashByID, the
@@ -108,21 +115,24 @@ func (q *Queries) GetCredentialsByEmail(ctx context.Context, emailKey string) (G
 		&i.Role,
 		&i.PasswordHash,
 		&i.Disabled,
+		&i.EmailVerified,
 	)
 	return i, err
 }
 
 const getCredentialsByIDForShare = `-- name: GetCredentialsByIDForShare :one
-SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled
+SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled,
+       (email_verified_at IS NOT NULL)::boolean AS email_verified
 FROM users
 WHERE id = $1 AND deleted_at IS NULL
 FOR SHARE
 `
 
 type GetCredentialsByIDForShareRow struct {
-	Role         UserRole
-	PasswordHash string
-	Disabled     bool
+	Role          UserRole
+	PasswordHash  string
+	Disabled      bool
+	EmailVerified bool
 }
 
 // The re-read of a login at session start. The row stays locked FOR SHARE until
@@ -132,7 +142,12 @@ type GetCredentialsByIDForShareRow struct {
 func (q *Queries) GetCredentialsByIDForShare(ctx context.Context, id uuid.UUID) (GetCredentialsByIDForShareRow, error) {
 	row := q.db.QueryRow(ctx, getCredentialsByIDForShare, id)
 	var i GetCredentialsByIDForShareRow
-	err := row.Scan(&i.Role, &i.PasswordHash, &i.Disabled)
+	err := row.Scan(
+		&i.Role,
+		&i.PasswordHash,
+		&i.Disabled,
+		&i.EmailVerified,
+	)
 	return i, err
 }
 
@@ -165,8 +180,33 @@ func (q *Queries) GetPasswordHashByID(ctx context.Context, id uuid.UUID) (string
 	return password_hash, err
 }
 
+const getUserByEmailKey = `-- name: GetUserByEmailKey :one
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM user_profiles
+WHERE email_key = $1 AND deleted_at IS NULL
+`
+
+// The live user of an address, for the mail flows.
+func (q *Queries) GetUserByEmailKey(ctx context.Context, emailKey string) (UserProfile, error) {
+	row := q.db.QueryRow(ctx, getUserByEmailKey, emailKey)
+	var i UserProfile
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.EmailKey,
+		&i.DisabledAt,
+		&i.EmailVerifiedAt,
+	)
+	return i, err
+}
+
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 `
 
@@ -185,12 +225,13 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (UserProfile, e
 		&i.DeletedAt,
 		&i.EmailKey,
 		&i.DisabledAt,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM user_profiles
 WHERE id = $1 AND deleted_at IS NULL
 FOR UPDATE
 `
@@ -210,13 +251,14 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (UserProfi
 		&i.DeletedAt,
 		&i.EmailKey,
 		&i.DisabledAt,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const listUsersByPrefix = `-- name: ListUsersByPrefix :many
 WITH matches AS MATERIALIZED (
-    SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
+    SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM user_profiles
     WHERE (lower(email) LIKE lower($5::text) OR lower(name) LIKE lower($5::text))
       AND (CASE WHEN $6::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
       AND ($7::text IS NULL OR email_key = $7::text)
@@ -225,7 +267,7 @@ WITH matches AS MATERIALIZED (
                 WHEN $9::bool THEN disabled_at IS NOT NULL
                 ELSE disabled_at IS NULL END)
 )
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM matches
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM matches
 WHERE $1::timestamptz IS NULL
    OR ($2::bool
        AND (created_at, id) > ($1::timestamptz, $3::uuid))
@@ -250,16 +292,17 @@ type ListUsersByPrefixParams struct {
 }
 
 type ListUsersByPrefixRow struct {
-	ID         uuid.UUID
-	Email      string
-	Name       string
-	Role       UserRole
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	DeletedAt  *time.Time
-	EmailKey   string
-	DisabledAt *time.Time
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
 }
 
 // ListUsersNewestFirst (or, with @oldest_first, ListUsersOldestFirst) for the
@@ -300,6 +343,7 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 			&i.DeletedAt,
 			&i.EmailKey,
 			&i.DisabledAt,
+			&i.EmailVerifiedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -312,7 +356,7 @@ func (q *Queries) ListUsersByPrefix(ctx context.Context, arg ListUsersByPrefixPa
 }
 
 const listUsersNewestFirst = `-- name: ListUsersNewestFirst :many
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM user_profiles
 WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
   AND ($2::text IS NULL OR email_key = $2::text)
   AND ($3::user_role IS NULL OR role = $3::user_role)
@@ -370,6 +414,7 @@ func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestF
 			&i.DeletedAt,
 			&i.EmailKey,
 			&i.DisabledAt,
+			&i.EmailVerifiedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -382,7 +427,7 @@ func (q *Queries) ListUsersNewestFirst(ctx context.Context, arg ListUsersNewestF
 }
 
 const listUsersOldestFirst = `-- name: ListUsersOldestFirst :many
-SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at FROM user_profiles
+SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at FROM user_profiles
 WHERE (CASE WHEN $1::bool THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL END)
   AND ($2::text IS NULL OR email_key = $2::text)
   AND ($3::user_role IS NULL OR role = $3::user_role)
@@ -434,6 +479,7 @@ func (q *Queries) ListUsersOldestFirst(ctx context.Context, arg ListUsersOldestF
 			&i.DeletedAt,
 			&i.EmailKey,
 			&i.DisabledAt,
+			&i.EmailVerifiedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -457,26 +503,71 @@ func (q *Queries) LockAdminChanges(ctx context.Context) error {
 	return err
 }
 
+const markEmailVerified = `-- name: MarkEmailVerified :one
+UPDATE users
+SET email_verified_at = coalesce(email_verified_at, now()),
+    version           = version + (email_verified_at IS NULL)::int,
+    updated_at        = CASE WHEN email_verified_at IS NULL THEN now() ELSE updated_at END
+WHERE id = $1 AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at
+`
+
+type MarkEmailVerifiedRow struct {
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
+}
+
+// The address is proven to reach the user. A verification does not count as an
+// edit of the account for the ETag when it was already verified.
+func (q *Queries) MarkEmailVerified(ctx context.Context, id uuid.UUID) (MarkEmailVerifiedRow, error) {
+	row := q.db.QueryRow(ctx, markEmailVerified, id)
+	var i MarkEmailVerifiedRow
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.EmailKey,
+		&i.DisabledAt,
+		&i.EmailVerifiedAt,
+	)
+	return i, err
+}
+
 const restoreUser = `-- name: RestoreUser :one
 UPDATE users
 SET deleted_at = NULL,
     version    = version + 1,
     updated_at = now()
 WHERE id = $1 AND deleted_at IS NOT NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at
 `
 
 type RestoreUserRow struct {
-	ID         uuid.UUID
-	Email      string
-	Name       string
-	Role       UserRole
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	DeletedAt  *time.Time
-	EmailKey   string
-	DisabledAt *time.Time
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
 }
 
 // Fails with a unique violation of users_email_key_live_key when a live user
@@ -495,6 +586,7 @@ func (q *Queries) RestoreUser(ctx context.Context, id uuid.UUID) (RestoreUserRow
 		&i.DeletedAt,
 		&i.EmailKey,
 		&i.DisabledAt,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -570,32 +662,40 @@ SET name        = coalesce($1, name),
     disabled_at = CASE WHEN $5::bool IS NULL THEN disabled_at
                        WHEN $5::bool THEN coalesce(disabled_at, now())
                        END,
+    -- A new address is unverified until proven, unless @email_verified says
+    -- it was (a confirmed change).
+    email_verified_at = CASE
+        WHEN $3::text IS NOT NULL AND $3::text <> email_key
+            THEN CASE WHEN $6::bool THEN now() END
+        ELSE email_verified_at END,
     version     = version + 1,
     updated_at  = now()
-WHERE id = $6 AND deleted_at IS NULL
-RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at
+WHERE id = $7 AND deleted_at IS NULL
+RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at
 `
 
 type UpdateUserParams struct {
-	Name     *string
-	Email    *string
-	EmailKey *string
-	Role     *UserRole
-	Disabled *bool
-	ID       uuid.UUID
+	Name          *string
+	Email         *string
+	EmailKey      *string
+	Role          *UserRole
+	Disabled      *bool
+	EmailVerified bool
+	ID            uuid.UUID
 }
 
 type UpdateUserRow struct {
-	ID         uuid.UUID
-	Email      string
-	Name       string
-	Role       UserRole
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	DeletedAt  *time.Time
-	EmailKey   string
-	DisabledAt *time.Time
+	ID              uuid.UUID
+	Email           string
+	Name            string
+	Role            UserRole
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	EmailKey        string
+	DisabledAt      *time.Time
+	EmailVerifiedAt *time.Time
 }
 
 // A merge patch: a null argument leaves its column as it is. Every update moves
@@ -609,6 +709,7 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateU
 		arg.EmailKey,
 		arg.Role,
 		arg.Disabled,
+		arg.EmailVerified,
 		arg.ID,
 	)
 	var i UpdateUserRow
@@ -623,6 +724,7 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (UpdateU
 		&i.DeletedAt,
 		&i.EmailKey,
 		&i.DisabledAt,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }

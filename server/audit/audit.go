@@ -38,12 +38,16 @@ const (
 	UserRestored             Action = "user.restored"
 	UserDisabled             Action = "user.disabled"
 	UserEnabled              Action = "user.enabled"
+	UserEmailVerified        Action = "user.email_verified"
+	UserPasswordReset        Action = "user.password_reset"
+	UserEmailChangeRequested Action = "user.email_change_requested"
 )
 
 // Actions lists every action, in the order of the spec's enum.
 var Actions = []Action{UserRegistered, UserCreatedByAdmin, UserLoginSucceeded, UserLoginFailed, SessionRefreshReused,
 	SessionLoggedOut, SessionRevoked, UserPasswordChanged, UserPasswordResetByAdmin, UserEmailChanged, UserNameChanged,
-	UserRoleChanged, UserDeleted, UserRestored, UserDisabled, UserEnabled}
+	UserRoleChanged, UserDeleted, UserRestored, UserDisabled, UserEnabled,
+	UserEmailVerified, UserPasswordReset, UserEmailChangeRequested}
 
 // maxUserAgent bounds the User-Agent kept with an event, in bytes.
 const maxUserAgent = 512

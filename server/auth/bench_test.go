@@ -28,7 +28,7 @@ func BenchmarkTokenIssue(b *testing.B) {
 	u, s := uuid.New(), uuid.New()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := t.Issue(u, s, RoleUser); err != nil {
+		if _, err := t.Issue(Subject{UserID: u, SessionID: s, Role: RoleUser}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -43,7 +43,7 @@ func BenchmarkTokenVerify(b *testing.B) {
 	}{{"Uncached", 0}, {"Cached", 1000}} {
 		b.Run(tc.name, func(b *testing.B) {
 			t := benchTokens(b, tc.cache)
-			tok, err := t.Issue(uuid.New(), uuid.New(), RoleUser)
+			tok, err := t.Issue(Subject{UserID: uuid.New(), SessionID: uuid.New(), Role: RoleUser})
 			if err != nil {
 				b.Fatal(err)
 			}

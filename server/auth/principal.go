@@ -23,6 +23,8 @@ type Principal struct {
 	Role      Role
 	// ExpiresAt is the token's exp.
 	ExpiresAt time.Time
+	// EmailVerified is the token's email_verified claim.
+	EmailVerified bool
 }
 
 // IsAdmin reports whether the caller is an admin.

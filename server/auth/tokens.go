@@ -71,18 +71,28 @@ func (t *Tokens) TTL() time.Duration { return t.opts.TTL }
 // lifetime plus the clock leeway. A revoked session must be remembered this long.
 func (t *Tokens) ValidFor() time.Duration { return t.opts.TTL + t.opts.Leeway }
 
+// Subject is whom an access token speaks for.
+type Subject struct {
+	UserID, SessionID uuid.UUID
+	Role              Role
+	// EmailVerified is the email_verified claim: the address was proven to
+	// reach the user when the token was issued.
+	EmailVerified bool
+}
+
 // Issue signs an access token for a session.
-func (t *Tokens) Issue(userID, sessionID uuid.UUID, role Role) (string, error) {
+func (t *Tokens) Issue(s Subject) (string, error) {
 	now := t.opts.Now().Truncate(time.Second)
 	tok, err := jwt.NewBuilder().
 		Issuer(t.opts.Issuer).
 		Audience([]string{t.opts.Audience}).
-		Subject(userID.String()).
+		Subject(s.UserID.String()).
 		IssuedAt(now).
 		Expiration(now.Add(t.opts.TTL)).
 		JwtID(uuid.NewString()).
-		Claim("sid", sessionID.String()).
-		Claim("role", string(role)).
+		Claim("sid", s.SessionID.String()).
+		Claim("role", string(s.Role)).
+		Claim("email_verified", s.EmailVerified).
 		Build()
 	if err != nil {
 		return "", fmt.Errorf("auth: building a token: %w", err)
@@ -180,5 +190,12 @@ func principalOf(tok jwt.Token) (Principal, error) {
 	if r := Role(role); r != RoleUser && r != RoleAdmin {
 		return Principal{}, fmt.Errorf("unknown role %q", role)
 	}
-	return Principal{UserID: userID, SessionID: sessionID, Role: Role(role), ExpiresAt: exp}, nil
+	// Tokens issued before the claim existed do not say: not verified.
+	var verified bool
+	if tok.Has("email_verified") {
+		if err := tok.Get("email_verified", &verified); err != nil {
+			return Principal{}, errors.New("email_verified must be a boolean")
+		}
+	}
+	return Principal{UserID: userID, SessionID: sessionID, Role: Role(role), ExpiresAt: exp, EmailVerified: verified}, nil
 }

@@ -74,7 +74,7 @@ func newTokensAt(t *testing.T, ks *KeySet, clock *testClock, cacheSize int) *Tok
 func (e *tokenEnv) issue(t *testing.T, role Role) (string, uuid.UUID, uuid.UUID) {
 	t.Helper()
 	user, session := uuid.New(), uuid.New()
-	tok, err := e.tokens.Issue(user, session, role)
+	tok, err := e.tokens.Issue(Subject{UserID: user, SessionID: session, Role: role})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -470,7 +470,7 @@ func TestTokens_KeyRotation(t *testing.T) {
 			case !tt.oldOK && !errors.Is(err, ErrInvalidToken):
 				t.Errorf("old token after its key was removed: %v; want ErrInvalidToken", err)
 			}
-			newTok, err := rotated.Issue(uuid.New(), uuid.New(), RoleUser)
+			newTok, err := rotated.Issue(Subject{UserID: uuid.New(), SessionID: uuid.New(), Role: RoleUser})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -84,3 +84,6 @@ func failure(err error) slog.Attr {
 	}
 	return slog.String("error", err.Error())
 }
+
+// Register adds w to the workers of the job queue.
+func (w *Worker) Register(ws *river.Workers) { river.AddWorker(ws, w) }

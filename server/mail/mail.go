@@ -135,3 +135,26 @@ func (m *Mailer) Send(ctx context.Context, to string, r Rendered) error {
 type permanent struct{ error }
 
 func (p permanent) Unwrap() error { return p.error }
+
+// Links are where a mail's link leads: the service's hosted pages under
+// Public/account/, or, with App set, an application's own pages.
+type Links struct {
+	Public, App string
+}
+
+// The pages a link opens.
+const (
+	PageVerifyEmail        = "verify-email"
+	PageResetPassword      = "reset-password"
+	PageConfirmEmailChange = "confirm-email-change"
+)
+
+// For is the link to page with token, in the URL's fragment: a fragment never
+// reaches a server log or a Referer, and the page sends it only when the user
+// submits.
+func (l Links) For(page, token string) string {
+	if l.App != "" {
+		return l.App + "/" + page + "#token=" + token
+	}
+	return l.Public + "/account/" + page + "#token=" + token
+}

@@ -27,6 +27,7 @@ type Metrics struct {
 	hashShed    prometheus.Counter
 	revocations prometheus.Counter
 	untrusted   prometheus.Counter
+	mails       *prometheus.CounterVec
 }
 
 // New returns the metrics of one process, registered.
@@ -65,8 +66,11 @@ func New() *Metrics {
 			Name: "accounts_untrusted_forwarded_for_total",
 			Help: "Requests with X-Forwarded-For from a peer that is not a trusted proxy (ACCOUNTS_TRUSTED_PROXIES): behind such a proxy every client shares its address and its attempt limits.",
 		}),
+		mails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accounts_mails_total", Help: "Mails sent, or given up on, by template and outcome (sent, failed).",
+		}, []string{"template", "outcome"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.logins, m.refreshes, m.rateLimited, m.hashWait, m.hashShed, m.revocations, m.untrusted)
+	reg.MustRegister(m.requests, m.duration, m.logins, m.refreshes, m.rateLimited, m.hashWait, m.hashShed, m.revocations, m.untrusted, m.mails)
 	return m
 }
 
@@ -131,6 +135,18 @@ func (m *Metrics) HashWaited(wait time.Duration, shed bool) {
 func (m *Metrics) RevocationsApplied(n int) {
 	if m != nil && n > 0 {
 		m.revocations.Add(float64(n))
+	}
+}
+
+// Mail records a mail sent (ok) or given up on; template is one of the mail
+// package's kinds.
+func (m *Metrics) Mail(template string, ok bool) {
+	if m != nil {
+		outcome := "sent"
+		if !ok {
+			outcome = "failed"
+		}
+		m.mails.WithLabelValues(template, outcome).Inc()
 	}
 }
 

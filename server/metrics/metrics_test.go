@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,8 @@ func names(t *testing.T) map[string]bool {
 	m.HashWaited(0, true)
 	m.RevocationsApplied(1)
 	m.UntrustedForwardedFor()
+	m.Mail("verify_email", true)
+	m.WatchJobs(func(context.Context) (JobStats, error) { return JobStats{}, nil })
 	m.WatchHashing(func() int { return 1 }, func() int { return 0 })
 	m.WatchListener(func() bool { return true }, time.Now)
 	out := map[string]bool{}
@@ -104,6 +107,8 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.WatchHashing(nil, nil)
 	m.WatchListener(nil, nil)
 	m.WatchPool(nil)
+	m.Mail("verify_email", false)
+	m.WatchJobs(nil)
 }
 
 func TestRequestOutsideTheContract(t *testing.T) {

@@ -22,10 +22,16 @@ const (
 	// ScopeAuth counts attempts at credentials (login, registration, password
 	// change) per client: an IPv4 address or an IPv6 /64.
 	ScopeAuth Scope = "auth"
+	// ScopeMail counts requests to the email endpoints (verification, reset,
+	// email change) per client IP.
+	ScopeMail Scope = "mail"
+	// ScopeMailAddress counts the mails of one purpose to one address (a hash
+	// of it: the address itself is never stored).
+	ScopeMailAddress Scope = "mail_address"
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeAuth}
+var Scopes = []Scope{ScopeAuth, ScopeMail, ScopeMailAddress}
 
 // Known reports whether s is one of Scopes.
 func Known(s Scope) bool { return slices.Contains(Scopes, s) }

@@ -79,4 +79,6 @@ const (
 	ReasonRoleChanged     Reason = "role_changed"
 	ReasonUserDeleted     Reason = "user_deleted"
 	ReasonUserDisabled    Reason = "user_disabled"
+	ReasonPasswordReset   Reason = "password_reset"
+	ReasonEmailChanged    Reason = "email_changed"
 )

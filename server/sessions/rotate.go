@@ -80,7 +80,7 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 	if err := tx.TouchSession(ctx, row.SessionID); err != nil {
 		return Rotation{}, err
 	}
-	pair, err := s.pair(row.UserID, row.SessionID, auth.Role(row.Role), next.Text)
+	pair, err := s.pair(auth.Subject{UserID: row.UserID, SessionID: row.SessionID, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified}, next.Text)
 	return Rotation{Outcome: Rotated, Pair: pair}, err
 }
 

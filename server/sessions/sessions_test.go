@@ -68,7 +68,7 @@ func begin(t *testing.T, s *Service, user uuid.UUID, c Client) Pair {
 	t.Helper()
 	var p Pair
 	err := store.InTx(context.Background(), s.pool, func(tx *store.Tx) (err error) {
-		p, err = s.Begin(context.Background(), tx, user, auth.RoleUser, c)
+		p, err = s.Begin(context.Background(), tx, user, auth.RoleUser, false, c)
 		return err
 	})
 	if err != nil {

@@ -28,8 +28,9 @@ type Pair struct {
 }
 
 // Begin starts a session for user inside tx (the login's transaction) with its
-// first refresh token, and returns its pair.
-func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role auth.Role, c Client) (Pair, error) {
+// first refresh token, and returns its pair; role and verified are the user's
+// as of that transaction.
+func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role auth.Role, verified bool, c Client) (Pair, error) {
 	sessionID, err := uuid.NewV7()
 	if err != nil {
 		return Pair{}, err
@@ -51,14 +52,14 @@ func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role 
 	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: sessionID}); err != nil {
 		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
 	}
-	return s.pair(user, sessionID, role, refresh.Text)
+	return s.pair(auth.Subject{UserID: user, SessionID: sessionID, Role: role, EmailVerified: verified}, refresh.Text)
 }
 
 // pair signs an access token and pairs it with a refresh token.
-func (s *Service) pair(user, session uuid.UUID, role auth.Role, refresh string) (Pair, error) {
-	access, err := s.tokens.Issue(user, session, role)
+func (s *Service) pair(sub auth.Subject, refresh string) (Pair, error) {
+	access, err := s.tokens.Issue(sub)
 	if err != nil {
 		return Pair{}, err
 	}
-	return Pair{UserID: user, SessionID: session, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL()}, nil
+	return Pair{UserID: sub.UserID, SessionID: sub.SessionID, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL()}, nil
 }

@@ -16,6 +16,9 @@ import (
 type NewUser struct {
 	Email, Name, Password string
 	Role                  auth.Role
+	// EmailVerified is an admin vouching for the address: no verification
+	// mail is sent.
+	EmailVerified bool
 }
 
 // Create checks in and creates the user. Its errors: FieldErrors (address or
@@ -40,11 +43,16 @@ func (us *Service) Create(ctx context.Context, in NewUser) (db.UserProfile, erro
 	}
 	var u db.UserProfile
 	err = store.InTx(ctx, us.pool, func(tx *store.Tx) error {
-		row, err := tx.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, EmailKey: auth.EmailKey(email), Name: name, Role: db.UserRole(in.Role), PasswordHash: hash})
+		row, err := tx.CreateUser(ctx, db.CreateUserParams{ID: id, Email: email, EmailKey: auth.EmailKey(email), Name: name, Role: db.UserRole(in.Role), PasswordHash: hash, EmailVerified: in.EmailVerified})
 		if err != nil {
 			return err
 		}
 		u = db.UserProfile(row)
+		if us.verifies() && !in.EmailVerified {
+			if err := us.verifyInTx(ctx, tx, u); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx.Queries, creation(ctx, u))
 	})
 	if store.IsUniqueViolation(err, store.UniqueUsersEmailLive) {

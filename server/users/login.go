@@ -96,8 +96,22 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 			return sessions.Pair{}, err
 		}
 	}
+	var nv *notVerified
+	if errors.As(err, &nv) {
+		e := audit.Event{Action: audit.UserLoginFailed, Target: audit.Ptr(nv.id), Details: map[string]any{"reason": "email not verified"}}
+		if aerr := audit.Record(ctx, us.q, e); aerr != nil {
+			return sessions.Pair{}, aerr
+		}
+	}
 	return pair, err
 }
+
+// notVerified is a correct password for an unverified address while
+// verification is required. It matches ErrEmailNotVerified.
+type notVerified struct{ id uuid.UUID }
+
+func (n *notVerified) Error() string        { return ErrEmailNotVerified.Error() }
+func (n *notVerified) Is(target error) bool { return target == ErrEmailNotVerified }
 
 // login is Login after the limits: the lookup, the verification, the session.
 func (us *Service) login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
@@ -165,7 +179,12 @@ func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, v
 			return sessions.Pair{}, fmt.Errorf("re-hash: updated %d rows, want 1", n)
 		}
 	}
-	pair, err := us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), c)
+	if us.mail.Verification == VerificationRequired && !cur.EmailVerified {
+		// Told only after a correct password, so it tells nothing to whoever
+		// does not know it.
+		return sessions.Pair{}, &notVerified{id}
+	}
+	pair, err := us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), cur.EmailVerified, c)
 	if err != nil {
 		return sessions.Pair{}, err
 	}

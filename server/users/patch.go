@@ -10,6 +10,7 @@ import (
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/mail"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/store"
 )
@@ -31,10 +32,18 @@ type VersionCheck func(version int64) bool
 // the account was disabled, and the audit events of what changed. Its errors:
 // FieldErrors, ErrNotFound, ErrPreconditionFailed, ErrLastAdmin, ErrEmailTaken,
 // or anything else for a failure.
+//
+// While the email flows are on, a user's change of their own address goes
+// through RequestEmailChange (ErrEmailChangeNeedsConfirmation here); an
+// admin's change of someone else's stays immediate, with a notice to the old
+// address.
 func (us *Service) Update(ctx context.Context, id uuid.UUID, p Patch, check VersionCheck) (db.UserProfile, error) {
 	change, err := normalizePatch(p)
 	if err != nil {
 		return db.UserProfile{}, err
+	}
+	if pr, ok := auth.PrincipalFrom(ctx); ok && p.Email != nil && pr.UserID == id && us.mailOn() {
+		return db.UserProfile{}, ErrEmailChangeNeedsConfirmation
 	}
 	change.ID = id
 	var out db.UserProfile
@@ -99,6 +108,11 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 			reason = sessions.ReasonUserDisabled
 		}
 		if err := us.sessions.EndAllTx(ctx, tx, change.ID, nil, reason); err != nil {
+			return db.UserProfile{}, err
+		}
+	}
+	if cur.EmailKey != row.EmailKey && us.mailOn() {
+		if err := us.mailTo(ctx, tx, mail.KindEmailChangedByAdmin, cur, cur.Email, mail.Data{NewEmail: row.Email}); err != nil {
 			return db.UserProfile{}, err
 		}
 	}

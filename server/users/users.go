@@ -96,6 +96,7 @@ type Service struct {
 	slots    *auth.CPUSlots
 	sessions *sessions.Service
 	backoff  *ratelimit.Backoff
+	mail     MailOptions
 	floor    atomic.Int64 // FailureFloor, in nanoseconds
 }
 
@@ -114,6 +115,8 @@ type Options struct {
 	// Backoff slows failed logins and wrong current passwords per account.
 	// Nil: none.
 	Backoff *ratelimit.Backoff
+	// Mail configures the email flows; its zero value turns them off.
+	Mail MailOptions
 }
 
 // New returns a Service.
@@ -121,5 +124,5 @@ func New(o Options) *Service {
 	if o.Slots == nil {
 		o.Slots = auth.NewCPUSlots(0, auth.Queue{})
 	}
-	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff}
+	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff, mail: o.Mail}
 }

@@ -15,11 +15,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/mail"
 	"github.com/meridianhq/accounts/server/metrics"
 	"github.com/meridianhq/accounts/server/outbox"
 	"github.com/meridianhq/accounts/server/ratelimit"
@@ -50,6 +52,29 @@ type Config struct {
 	AccountFailuresBeforeBackoff int
 	// Jobs configure the job queue.
 	Jobs JobOptions
+	// Mail configures the service's mail and the email flows.
+	Mail MailConfig
+}
+
+// MailConfig configures the service's mail; without an SMTP URL, the email
+// flows are off.
+type MailConfig struct {
+	// SMTPURL is where mail goes (see mail.ParseURL); empty: no mail.
+	SMTPURL string
+	// From is the sender.
+	From string
+	// TemplatesDir overrides embedded templates; empty: none.
+	TemplatesDir string
+	// PublicURL is the base of the hosted pages' links; LinkBase, when set,
+	// points links at an application's own pages instead.
+	PublicURL, LinkBase string
+	// Verification is off, optional or required; empty: optional with mail,
+	// off without.
+	Verification string
+	// PerAddressPerHour bounds the mails of each kind to one address.
+	PerAddressPerHour int
+	// RequestsPerMinute bounds the requests to the email endpoints per client.
+	RequestsPerMinute int
 }
 
 // JobOptions configure the job queue (server/outbox).
@@ -116,6 +141,45 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter, shared, err := buildLimiter(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	backoff := ratelimit.NewBackoff(env.Pool, cfg.AccountFailuresBeforeBackoff)
+	auditLog := audit.NewLog(env.Pool, cfg.AuditRetention)
+	requests := &users.RequestWorker{Log: env.Logger}
+	jobs, err := buildJobs(cfg, env, m, requests, []outbox.Task{
+		{Name: "prune_sessions", Run: sess.Prune},
+		{Name: "prune_audit_events", Run: auditLog.Prune},
+		{Name: "prune_rate_limits", Run: ratelimit.Pruner{Shared: shared, Backoff: backoff}.Prune},
+		{Name: "prune_email_tokens", Run: func(ctx context.Context) (int64, error) { return requests.Users.PruneEmailTokens(ctx) }},
+	})
+	if err != nil {
+		return nil, err
+	}
+	us, err := buildUsers(cfg, env, m, sess, backoff, mailOptions(cfg, jobs, limiter))
+	if err != nil {
+		return nil, err
+	}
+	requests.Users = us
+	cursors, err := cursorCodec(env.Keys)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTP.UntrustedForwardedFor = m.UntrustedForwardedFor
+	health := store.NewHealth(env.Logger)
+	srv, err := server.New(server.Deps{
+		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
+		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health, Metrics: m, Audit: auditLog,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, Jobs: jobs, log: env.Logger, health: health, pool: env.Pool}, nil
+}
+
+// buildUsers returns the users service, with its hasher and CPU slots.
+func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service, backoff *ratelimit.Backoff, mail users.MailOptions) (*users.Service, error) {
 	hasher, slots, err := buildHasher(cfg, env)
 	if err != nil {
 		return nil, err
@@ -124,32 +188,23 @@ func New(cfg Config, env Env) (*Service, error) {
 		slots.Observe(m.HashWaited)
 		m.WatchHashing(slots.Running, slots.Waiting)
 	}
-	backoff := ratelimit.NewBackoff(env.Pool, cfg.AccountFailuresBeforeBackoff)
-	us := users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff})
-	limiter, shared, err := buildLimiter(cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	cursors, err := cursorCodec(env.Keys)
-	if err != nil {
-		return nil, err
-	}
-	cfg.HTTP.UntrustedForwardedFor = m.UntrustedForwardedFor
-	health := store.NewHealth(env.Logger)
-	auditLog := audit.NewLog(env.Pool, cfg.AuditRetention)
-	srv, err := server.New(server.Deps{
-		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
-		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health, Metrics: m, Audit: auditLog,
-	})
+	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail}), nil
+}
+
+// buildJobs returns the job queue: the mail worker when mail is configured,
+// the worker of mail requests, and the periodic tasks.
+func buildJobs(cfg Config, env Env, m *metrics.Metrics, requests *users.RequestWorker, tasks []outbox.Task) (*outbox.Queue, error) {
+	mailWorker, err := buildMailWorker(cfg.Mail, env.Logger, m)
 	if err != nil {
 		return nil, err
 	}
 	jobs, err := outbox.New(outbox.Options{
-		Pool: env.Pool, Logger: env.Logger, PollOnly: cfg.Jobs.PollOnly, PollEvery: cfg.Jobs.PollEvery,
-		Tasks: []outbox.Task{
-			{Name: "prune_sessions", Run: sess.Prune},
-			{Name: "prune_audit_events", Run: auditLog.Prune},
-			{Name: "prune_rate_limits", Run: ratelimit.Pruner{Shared: shared, Backoff: backoff}.Prune},
+		Pool: env.Pool, Logger: env.Logger, PollOnly: cfg.Jobs.PollOnly, PollEvery: cfg.Jobs.PollEvery, Tasks: tasks,
+		Register: func(ws *river.Workers) {
+			requests.Register(ws)
+			if mailWorker != nil {
+				mailWorker.Register(ws)
+			}
 		},
 	})
 	if err != nil {
@@ -159,7 +214,22 @@ func New(cfg Config, env Env) (*Service, error) {
 		st, err := jobs.Stats(ctx)
 		return metrics.JobStats{Queued: st.Queued, Failed: st.Failed, OldestAge: st.OldestAge}, err
 	})
-	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, Jobs: jobs, log: env.Logger, health: health, pool: env.Pool}, nil
+	return jobs, nil
+}
+
+// mailOptions are the email flows of cfg: off without an SMTP server.
+func mailOptions(cfg Config, jobs *outbox.Queue, limiter ratelimit.Limiter) users.MailOptions {
+	if cfg.Mail.SMTPURL == "" {
+		return users.MailOptions{}
+	}
+	v := users.Verification(cfg.Mail.Verification)
+	if v == "" {
+		v = users.VerificationOptional
+	}
+	return users.MailOptions{
+		Outbox: jobs, Links: mail.Links{Public: cfg.Mail.PublicURL, App: cfg.Mail.LinkBase},
+		Verification: v, Budget: limiter, Now: cfg.Tokens.Now,
+	}
 }
 
 // Start loads the revoked set and keeps it current, and works the job queue,
@@ -199,6 +269,27 @@ func (cfg Config) HashSlots() *auth.CPUSlots {
 	return auth.NewCPUSlots(n, q)
 }
 
+// buildMailWorker returns the worker of the mail job, or nil when no SMTP
+// server is configured (the email flows are then off).
+func buildMailWorker(cfg MailConfig, log *slog.Logger, m *metrics.Metrics) (*mail.Worker, error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil
+	}
+	t, err := mail.ParseURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: the SMTP URL: %w", err)
+	}
+	mailer, err := mail.NewMailer(t, cfg.From)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := mail.LoadTemplates(cfg.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	return &mail.Worker{Mailer: mailer, Templates: tpl, Log: log, Sent: m.Mail}, nil
+}
+
 // buildHasher returns env's hasher, or the argon2id one of cfg with its CPU
 // slots, which also bound the password strength estimate.
 func buildHasher(cfg Config, env Env) (users.Hasher, *auth.CPUSlots, error) {
@@ -218,10 +309,17 @@ func buildHasher(cfg Config, env Env) (users.Hasher, *auth.CPUSlots, error) {
 // buildLimiter returns the limiter of cfg, or nil for no limits: the replica's
 // own buckets first, then the ones every replica shares in PostgreSQL.
 func buildLimiter(cfg Config, env Env) (ratelimit.Limiter, *ratelimit.Shared, error) {
-	if cfg.AuthAttemptsPerMinute <= 0 {
+	rules := map[ratelimit.Scope]ratelimit.Rule{}
+	if cfg.AuthAttemptsPerMinute > 0 {
+		rules[ratelimit.ScopeAuth] = ratelimit.PerMinute(cfg.AuthAttemptsPerMinute)
+	}
+	if cfg.Mail.SMTPURL != "" {
+		rules[ratelimit.ScopeMail] = ratelimit.PerMinute(max(cfg.Mail.RequestsPerMinute, 1))
+		rules[ratelimit.ScopeMailAddress] = ratelimit.Rule{Limit: max(cfg.Mail.PerAddressPerHour, 1), Per: time.Hour}
+	}
+	if len(rules) == 0 {
 		return nil, nil, nil
 	}
-	rules := map[ratelimit.Scope]ratelimit.Rule{ratelimit.ScopeAuth: ratelimit.PerMinute(cfg.AuthAttemptsPerMinute)}
 	local, err := ratelimit.NewMemory(rules, time.Now)
 	if err != nil {
 		return nil, nil, err

@@ -571,7 +571,7 @@ export interface components {
          *     may be added.
          * @enum {string}
          */
-        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored" | "user.disabled" | "user.enabled";
+        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored" | "user.disabled" | "user.enabled" | "user.email_verified" | "user.password_reset" | "user.email_change_requested";
         /** @description One thing that happened to an account. */
         AuditEvent: {
             /**
@@ -1993,7 +1993,7 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsApiV1UsersGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/users"]["get"]["parameters"]["query"]["sort"]> = ["created_at", "-created_at"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["user", "admin"];
-export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored", "user.disabled", "user.enabled"];
+export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored", "user.disabled", "user.enabled", "user.email_verified", "user.password_reset", "user.email_change_requested"];
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];

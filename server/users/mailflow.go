@@ -1,0 +1,255 @@
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/mail"
+	"github.com/meridianhq/accounts/server/ratelimit"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// Verification is how addresses are verified.
+type Verification string
+
+// The verification modes.
+const (
+	// VerificationOff sends no verification mail.
+	VerificationOff Verification = "off"
+	// VerificationOptional verifies addresses by mail; logins work without.
+	VerificationOptional Verification = "optional"
+	// VerificationRequired refuses the login of an unverified address (after
+	// a correct password) with ErrEmailNotVerified.
+	VerificationRequired Verification = "required"
+)
+
+var (
+	// ErrMailOff: the email flows are off (no SMTP server is configured).
+	ErrMailOff = errors.New("users: the email flows are off")
+	// ErrTokenInvalid: a link token or code that is unknown, spent, superseded,
+	// expired, or past its attempts. Which one is never told.
+	ErrTokenInvalid = errors.New("users: the link or code is invalid, expired or used")
+	// ErrEmailNotVerified: a correct password for an unverified address while
+	// verification is required.
+	ErrEmailNotVerified = errors.New("users: the email address is not verified")
+	// ErrEmailChangeNeedsConfirmation: a self-service change of the address,
+	// which goes through RequestEmailChange while the email flows are on.
+	ErrEmailChangeNeedsConfirmation = errors.New("users: an email change must be confirmed from the new address")
+)
+
+// Outbox inserts jobs in a transaction: the mails, and the requests that may
+// cause them (outbox.Queue).
+type Outbox interface {
+	Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// MailOptions configure the email flows; a nil Outbox turns them off.
+type MailOptions struct {
+	Outbox       Outbox
+	Links        mail.Links
+	Verification Verification
+	// Budget limits the mails of each purpose to one address (scope
+	// ratelimit.ScopeMailAddress); a request past it sends nothing.
+	Budget ratelimit.Limiter
+	// Now is the clock of token expiry; nil: time.Now.
+	Now func() time.Time
+	// Rand is the source of tokens and codes; nil: crypto/rand.
+	Rand io.Reader
+}
+
+// The lifetimes of what the mails carry, and the wrong codes allowed.
+const (
+	verifyLinkTTL = 24 * time.Hour
+	resetTTL      = 30 * time.Minute
+	changeLinkTTL = 24 * time.Hour
+	codeTTL       = 15 * time.Minute
+	maxAttempts   = 5
+)
+
+// mailOn reports whether the email flows are on.
+func (us *Service) mailOn() bool { return us.mail.Outbox != nil }
+
+// now is the flows' clock.
+func (us *Service) now() time.Time {
+	if us.mail.Now != nil {
+		return us.mail.Now()
+	}
+	return time.Now()
+}
+
+// Secret is how a user proves they read a mail: the link's token, or the
+// address and the code.
+type Secret struct {
+	Token       string
+	Email, Code string
+}
+
+// check says what is missing from s.
+func (s Secret) check() error {
+	switch {
+	case s.Token != "" && s.Email == "" && s.Code == "":
+		return nil
+	case s.Token == "" && s.Email != "" && s.Code != "":
+		return nil
+	}
+	return FieldErrors{{Field: "token", Reason: "give either token, or email and code"}}
+}
+
+// issued is a new token: its row's parameters and what the mail shows.
+type issued struct {
+	link, code string
+}
+
+// issueToken supersedes the user's live tokens of purpose and stores a new
+// one sent to email, in tx; session is kept by an email change.
+func (us *Service) issueToken(ctx context.Context, tx *store.Tx, user uuid.UUID, purpose db.EmailTokenPurpose, email string,
+	ttl time.Duration, session *uuid.UUID, page string) (issued, error) {
+	src := us.mail.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	tok, err := auth.NewOpaqueToken(src)
+	if err != nil {
+		return issued{}, err
+	}
+	n, err := rand.Int(src, big.NewInt(1_000_000))
+	if err != nil {
+		return issued{}, err
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+	id, err := uuid.NewV7()
+	if err != nil {
+		return issued{}, err
+	}
+	now := us.now()
+	if err := tx.SupersedeEmailTokens(ctx, db.SupersedeEmailTokensParams{UserID: user, Purpose: purpose, Now: now}); err != nil {
+		return issued{}, err
+	}
+	err = tx.CreateEmailToken(ctx, db.CreateEmailTokenParams{
+		ID: id, UserID: user, Purpose: purpose, Email: email, EmailKey: auth.EmailKey(email),
+		TokenHash: tok.Hash[:], CodeHash: codeHash(id, code), SessionID: session,
+		Now: now, ExpiresAt: now.Add(ttl), CodeExpiresAt: now.Add(min(ttl, codeTTL)),
+	})
+	if err != nil {
+		return issued{}, fmt.Errorf("storing the token: %w", err)
+	}
+	return issued{link: us.mail.Links.For(page, tok.Text), code: code}, nil
+}
+
+// codeHash binds a code to its row.
+func codeHash(id uuid.UUID, code string) []byte {
+	h := sha256.Sum256(append(id[:], code...))
+	return h[:]
+}
+
+// withToken spends the live token of purpose that s names and runs fn with
+// it, in one transaction: the token is spent if and only if fn's change
+// commits. A wrong code counts against the newest token of the address once
+// that transaction has rolled back.
+func (us *Service) withToken(ctx context.Context, purpose db.EmailTokenPurpose, s Secret, fn func(*store.Tx, db.EmailToken) error) error {
+	if !us.mailOn() {
+		return ErrMailOff
+	}
+	if err := s.check(); err != nil {
+		return err
+	}
+	var wrong wrongCode
+	err := store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		t, err := us.consume(ctx, tx, purpose, s)
+		if err != nil {
+			return err
+		}
+		return fn(tx, t)
+	})
+	if errors.As(err, &wrong) {
+		if err := us.q.CountEmailTokenAttempt(ctx, wrong.id); err != nil {
+			return err
+		}
+		return ErrTokenInvalid
+	}
+	return err
+}
+
+// wrongCode is a code that did not match the newest token of its address.
+type wrongCode struct{ id uuid.UUID }
+
+func (w wrongCode) Error() string { return ErrTokenInvalid.Error() }
+
+// consume finds the live token of purpose that s names and spends it, in tx.
+func (us *Service) consume(ctx context.Context, tx *store.Tx, purpose db.EmailTokenPurpose, s Secret) (db.EmailToken, error) {
+	now := us.now()
+	var t db.EmailToken
+	var err error
+	if s.Token != "" {
+		h := auth.HashOpaqueToken(s.Token)
+		t, err = tx.GetEmailTokenByHashForUpdate(ctx, db.GetEmailTokenByHashForUpdateParams{TokenHash: h[:], Purpose: purpose})
+		if err == nil && (t.UsedAt != nil || !now.Before(t.ExpiresAt)) {
+			return db.EmailToken{}, ErrTokenInvalid
+		}
+	} else {
+		email, nerr := auth.NormalizeEmail(s.Email)
+		if nerr != nil {
+			return db.EmailToken{}, FieldErrors{{Field: "email", Reason: nerr.Error()}}
+		}
+		t, err = tx.GetNewestEmailTokenForUpdate(ctx, db.GetNewestEmailTokenForUpdateParams{Purpose: purpose, EmailKey: auth.EmailKey(email)})
+		if err == nil {
+			switch {
+			case t.Attempts >= maxAttempts || !now.Before(t.CodeExpiresAt):
+				return db.EmailToken{}, ErrTokenInvalid
+			case subtle.ConstantTimeCompare(codeHash(t.ID, s.Code), t.CodeHash) != 1:
+				return db.EmailToken{}, wrongCode{t.ID}
+			}
+		}
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.EmailToken{}, ErrTokenInvalid
+	}
+	if err != nil {
+		return db.EmailToken{}, err
+	}
+	if n, err := tx.UseEmailToken(ctx, db.UseEmailTokenParams{ID: t.ID, Now: now}); err != nil || n != 1 {
+		return db.EmailToken{}, errors.Join(ErrTokenInvalid, err)
+	}
+	return t, nil
+}
+
+// withinBudget takes one mail of purpose to email from its budget: false when
+// it is spent, and nothing is sent. Unknown addresses spend theirs alike.
+func (us *Service) withinBudget(ctx context.Context, purpose db.EmailTokenPurpose, email string) (bool, error) {
+	if us.mail.Budget == nil {
+		return true, nil
+	}
+	key := sha256.Sum256([]byte(string(purpose) + "\x00" + auth.EmailKey(email)))
+	d, err := us.mail.Budget.Allow(ctx, ratelimit.Key{Scope: ratelimit.ScopeMailAddress, Value: hex.EncodeToString(key[:16])})
+	return d.Allowed, err
+}
+
+// pruneBatch is how many rows one statement of a pruning deletes.
+const pruneBatch = 1000
+
+// PruneEmailTokens deletes the tokens a day past their expiry, in batches,
+// and returns how many.
+func (us *Service) PruneEmailTokens(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		n, err := us.q.DeleteOldEmailTokens(ctx, pruneBatch)
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
+	}
+}
