@@ -59,7 +59,14 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 		s.logLogin(ctx, "login refused: account disabled", disabled.UserID, "")
 		httpx.Explain(ctx, "account_disabled")
 		p := httpx.Problem(ctx, api.CodeAccountDisabled, "This account is disabled; ask an administrator to enable it.")
-		return api.Login403ApplicationProblemPlusJSONResponse{AccountDisabledApplicationProblemPlusJSONResponse: api.AccountDisabledApplicationProblemPlusJSONResponse(p)}, nil
+		return api.Login403ApplicationProblemPlusJSONResponse{LoginRefusedApplicationProblemPlusJSONResponse: api.LoginRefusedApplicationProblemPlusJSONResponse(p)}, nil
+	}
+	var unverified *users.UnverifiedLogin
+	if errors.As(err, &unverified) {
+		s.logLogin(ctx, "login refused: email not verified", unverified.UserID, "")
+		httpx.Explain(ctx, "email_not_verified")
+		p := httpx.Problem(ctx, api.CodeEmailNotVerified, "Verify your email address first: follow the link in the mail, or ask for a new one.")
+		return api.Login403ApplicationProblemPlusJSONResponse{LoginRefusedApplicationProblemPlusJSONResponse: api.LoginRefusedApplicationProblemPlusJSONResponse(p)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
@@ -79,6 +86,8 @@ func loginOutcome(err error) string {
 		return "invalid_credentials"
 	case errors.Is(err, users.ErrAccountDisabled):
 		return "account_disabled"
+	case errors.Is(err, users.ErrEmailNotVerified):
+		return "email_not_verified"
 	case errors.As(err, &fields):
 		return "invalid_request"
 	case errors.As(err, &refused):

@@ -18,13 +18,14 @@ import (
 // returns the columns of user_profiles, so its row converts to db.UserProfile.
 func toUser(u db.UserProfile) api.User {
 	return api.User{
-		Id:        u.ID,
-		Email:     u.Email,
-		Name:      u.Name,
-		Role:      api.Role(u.Role),
-		Disabled:  u.DisabledAt != nil,
-		CreatedAt: u.CreatedAt,
-		UpdatedAt: u.UpdatedAt,
+		Id:            u.ID,
+		Email:         u.Email,
+		Name:          u.Name,
+		Role:          api.Role(u.Role),
+		Disabled:      u.DisabledAt != nil,
+		EmailVerified: u.EmailVerifiedAt != nil,
+		CreatedAt:     u.CreatedAt,
+		UpdatedAt:     u.UpdatedAt,
 	}
 }
 

@@ -22,6 +22,16 @@ func TestSpecExtensions(t *testing.T) {
 		"register":    {"x-accounts-rate-limit": "auth"},
 		"getDocs":     {"x-accounts-page": true},
 		"setPassword": {"x-accounts-rate-limit": "auth"},
+		// Codes and tokens are credentials; asking for mail is limited apart.
+		"verifyEmail":               {"x-accounts-rate-limit": "auth"},
+		"resetPassword":             {"x-accounts-rate-limit": "auth"},
+		"confirmEmailChange":        {"x-accounts-rate-limit": "auth"},
+		"requestEmailVerification":  {"x-accounts-rate-limit": "mail"},
+		"requestPasswordReset":      {"x-accounts-rate-limit": "mail"},
+		"requestEmailChange":        {"x-accounts-rate-limit": "mail"},
+		"getVerifyEmailPage":        {"x-accounts-page": true},
+		"getResetPasswordPage":      {"x-accounts-page": true},
+		"getConfirmEmailChangePage": {"x-accounts-page": true},
 	}
 	found := map[string]bool{}
 	for _, item := range doc.Paths.Map() {

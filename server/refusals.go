@@ -12,6 +12,7 @@ import (
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/store"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // The Retry-After of refusals: about how long a full hashing queue takes to
@@ -47,6 +48,9 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 			s.Logger.LogAttrs(ctx, slog.LevelDebug, "account backoff", slog.Int("retry_after_s", seconds(refused.Decision.RetryAfter)))
 			setRateLimitHeaders(c, refused.Decision)
 			return refuse(c, refused.Decision)
+		case errors.Is(err, users.ErrMailOff):
+			httpx.Explain(ctx, "email_unavailable")
+			return httpx.EmailUnavailable(c)
 		case store.IsUnavailable(err) && ctx.Err() != context.Canceled:
 			httpx.Explain(ctx, "database_unavailable")
 			s.Health.Observe(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/meridianhq/accounts/gen/api"
+	"github.com/meridianhq/accounts/server/account"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/ratelimit"
 )
@@ -77,6 +78,7 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 	}
 	httpx.RefuseShadowedMethods(e, ops)
 	e.GET("/docs/assets/*", docsAssets(), httpx.PageHeaders)
+	e.GET("/account/assets/*", account.Assets(), httpx.PageHeaders)
 	return e, nil
 }
 

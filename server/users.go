@@ -69,6 +69,10 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 		return api.UpdateUser400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: pr}, nil
 	}
 	switch {
+	case errors.Is(err, users.ErrEmailChangeNeedsConfirmation):
+		pr := httpx.Problem(ctx, api.CodeEmailChangeRequiresConfirmation,
+			"Change your own address with POST /api/v1/users/me/email: the new address confirms it.", httpx.Field("email", "is changed through POST /api/v1/users/me/email"))
+		return api.UpdateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(pr)}, nil
 	case errors.Is(err, users.ErrEmailTaken):
 		return api.UpdateUser409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: emailTaken(ctx)}, nil
 	case errors.Is(err, users.ErrNotFound):

@@ -19,7 +19,8 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 		return api.CreateUser403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx, adminOnly)}, nil
 	}
 	b := req.Body
-	u, err := s.Users.Create(ctx, users.NewUser{Email: b.Email, Name: b.Name, Password: b.Password, Role: auth.Role(b.Role)})
+	u, err := s.Users.Create(ctx, users.NewUser{Email: b.Email, Name: b.Name, Password: b.Password, Role: auth.Role(b.Role),
+		EmailVerified: b.EmailVerified != nil && *b.EmailVerified})
 	if p, ok := badRequest(ctx, err); ok {
 		return api.CreateUser400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: p}, nil
 	}

@@ -118,31 +118,35 @@ func (e LogoutRequestScope) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	CodeAccountDisabled      ProblemCode = "ACCOUNT_DISABLED"
-	CodeDatabaseUnavailable  ProblemCode = "DATABASE_UNAVAILABLE"
-	CodeEmailTaken           ProblemCode = "EMAIL_TAKEN"
-	CodeForbidden            ProblemCode = "FORBIDDEN"
-	CodeInternal             ProblemCode = "INTERNAL"
-	CodeInvalidCredentials   ProblemCode = "INVALID_CREDENTIALS"
-	CodeInvalidCursor        ProblemCode = "INVALID_CURSOR"
-	CodeInvalidRefreshToken  ProblemCode = "INVALID_REFRESH_TOKEN"
-	CodeLastAdmin            ProblemCode = "LAST_ADMIN"
-	CodeMalformedJSON        ProblemCode = "MALFORMED_JSON"
-	CodeMethodNotAllowed     ProblemCode = "METHOD_NOT_ALLOWED"
-	CodeNotFound             ProblemCode = "NOT_FOUND"
-	CodeNotReady             ProblemCode = "NOT_READY"
-	CodeOverloaded           ProblemCode = "OVERLOADED"
-	CodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
-	CodePreconditionFailed   ProblemCode = "PRECONDITION_FAILED"
-	CodeRateLimited          ProblemCode = "RATE_LIMITED"
-	CodeRefreshTokenReused   ProblemCode = "REFRESH_TOKEN_REUSED"
-	CodeSessionNotFound      ProblemCode = "SESSION_NOT_FOUND"
-	CodeUnauthenticated      ProblemCode = "UNAUTHENTICATED"
-	CodeUnsupportedMediaType ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
-	CodeUserNotDeleted       ProblemCode = "USER_NOT_DELETED"
-	CodeUserNotFound         ProblemCode = "USER_NOT_FOUND"
-	CodeValidationFailed     ProblemCode = "VALIDATION_FAILED"
-	CodeWeakPassword         ProblemCode = "WEAK_PASSWORD"
+	CodeAccountDisabled                 ProblemCode = "ACCOUNT_DISABLED"
+	CodeDatabaseUnavailable             ProblemCode = "DATABASE_UNAVAILABLE"
+	CodeEmailChangeRequiresConfirmation ProblemCode = "EMAIL_CHANGE_REQUIRES_CONFIRMATION"
+	CodeEmailNotVerified                ProblemCode = "EMAIL_NOT_VERIFIED"
+	CodeEmailTaken                      ProblemCode = "EMAIL_TAKEN"
+	CodeEmailUnavailable                ProblemCode = "EMAIL_UNAVAILABLE"
+	CodeForbidden                       ProblemCode = "FORBIDDEN"
+	CodeInternal                        ProblemCode = "INTERNAL"
+	CodeInvalidCredentials              ProblemCode = "INVALID_CREDENTIALS"
+	CodeInvalidCursor                   ProblemCode = "INVALID_CURSOR"
+	CodeInvalidRefreshToken             ProblemCode = "INVALID_REFRESH_TOKEN"
+	CodeLastAdmin                       ProblemCode = "LAST_ADMIN"
+	CodeMalformedJSON                   ProblemCode = "MALFORMED_JSON"
+	CodeMethodNotAllowed                ProblemCode = "METHOD_NOT_ALLOWED"
+	CodeNotFound                        ProblemCode = "NOT_FOUND"
+	CodeNotReady                        ProblemCode = "NOT_READY"
+	CodeOverloaded                      ProblemCode = "OVERLOADED"
+	CodePayloadTooLarge                 ProblemCode = "PAYLOAD_TOO_LARGE"
+	CodePreconditionFailed              ProblemCode = "PRECONDITION_FAILED"
+	CodeRateLimited                     ProblemCode = "RATE_LIMITED"
+	CodeRefreshTokenReused              ProblemCode = "REFRESH_TOKEN_REUSED"
+	CodeSessionNotFound                 ProblemCode = "SESSION_NOT_FOUND"
+	CodeTokenInvalid                    ProblemCode = "TOKEN_INVALID"
+	CodeUnauthenticated                 ProblemCode = "UNAUTHENTICATED"
+	CodeUnsupportedMediaType            ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
+	CodeUserNotDeleted                  ProblemCode = "USER_NOT_DELETED"
+	CodeUserNotFound                    ProblemCode = "USER_NOT_FOUND"
+	CodeValidationFailed                ProblemCode = "VALIDATION_FAILED"
+	CodeWeakPassword                    ProblemCode = "WEAK_PASSWORD"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -152,7 +156,13 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case CodeDatabaseUnavailable:
 		return true
+	case CodeEmailChangeRequiresConfirmation:
+		return true
+	case CodeEmailNotVerified:
+		return true
 	case CodeEmailTaken:
+		return true
+	case CodeEmailUnavailable:
 		return true
 	case CodeForbidden:
 		return true
@@ -185,6 +195,8 @@ func (e ProblemCode) Valid() bool {
 	case CodeRefreshTokenReused:
 		return true
 	case CodeSessionNotFound:
+		return true
+	case CodeTokenInvalid:
 		return true
 	case CodeUnauthenticated:
 		return true
@@ -313,6 +325,10 @@ type CreateUserRequest struct {
 	// Example: ada@example.com
 	Email Email `json:"email"`
 
+	// EmailVerified The admin vouches for the address: it is verified from the start, and no
+	// verification mail is sent. Default false.
+	EmailVerified *bool `json:"email_verified,omitempty"`
+
 	// Name A display name, 1 to 100 characters after surrounding white space is
 	// trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
 	//
@@ -340,6 +356,19 @@ type Document = string
 //
 // Example: ada@example.com
 type Email = string
+
+// EmailChangeRequest The new address, with the caller's current password.
+type EmailChangeRequest struct {
+	// CurrentPassword Your current password.
+	CurrentPassword string `json:"current_password"`
+
+	// NewEmail A plain address, `local@domain`, without a display name. Surrounding white
+	// space is ignored.
+	//
+	//
+	// Example: ada@example.com
+	NewEmail Email `json:"new_email"`
+}
 
 // FieldError One field at fault and why.
 type FieldError struct {
@@ -413,6 +442,47 @@ type LogoutRequest struct {
 // LogoutRequestScope `current` (the default): this session; `others`: every other session; `all`: every session.
 type LogoutRequestScope string
 
+// MailCode The 6-digit code of a mail.
+//
+// Example: 042137
+type MailCode = string
+
+// MailProof What a mail carried: its link's `token`, or the `email` it was sent to and
+// its `code`. Give one or the other.
+type MailProof struct {
+	// Code The 6-digit code of a mail.
+	//
+	// Example: 042137
+	Code *MailCode `json:"code,omitempty"`
+
+	// Email A plain address, `local@domain`, without a display name. Surrounding white
+	// space is ignored.
+	//
+	//
+	// Example: ada@example.com
+	Email *Email `json:"email,omitempty"`
+
+	// Token The token of a mail's link, from the `#token=` fragment.
+	//
+	// Example: 3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w
+	Token *MailToken `json:"token,omitempty"`
+}
+
+// MailRequest The address a mail is asked for.
+type MailRequest struct {
+	// Email A plain address, `local@domain`, without a display name. Surrounding white
+	// space is ignored.
+	//
+	//
+	// Example: ada@example.com
+	Email Email `json:"email"`
+}
+
+// MailToken The token of a mail's link, from the `#token=` fragment.
+//
+// Example: 3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w
+type MailToken = string
+
 // Name A display name, 1 to 100 characters after surrounding white space is
 // trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
 //
@@ -428,6 +498,34 @@ type NewPassword = string
 
 // OpenAPIDocument An OpenAPI 3.0 document.
 type OpenAPIDocument map[string]interface{}
+
+// PasswordReset A new password, with the reset mail's `token`, or its `email` and `code`.
+type PasswordReset struct {
+	// Code The 6-digit code of a mail.
+	//
+	// Example: 042137
+	Code *MailCode `json:"code,omitempty"`
+
+	// Email A plain address, `local@domain`, without a display name. Surrounding white
+	// space is ignored.
+	//
+	//
+	// Example: ada@example.com
+	Email *Email `json:"email,omitempty"`
+
+	// NewPassword 8 to 128 characters (Unicode code points). It must not be among the most
+	// common passwords, not be too easy to guess, and not contain the name part of
+	// the address.
+	//
+	//
+	// Example: correct horse battery staple
+	NewPassword NewPassword `json:"new_password"`
+
+	// Token The token of a mail's link, from the `#token=` fragment.
+	//
+	// Example: 3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w
+	Token *MailToken `json:"token,omitempty"`
+}
 
 // Problem An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -583,6 +681,11 @@ type User struct {
 	// Example: ada@example.com
 	Email string `json:"email"`
 
+	// EmailVerified Whether the address is proven to reach the user: by a verification mail,
+	// a password reset, a confirmed change, or an admin who vouched for it. A
+	// changed address is unverified until proven.
+	EmailVerified bool `json:"email_verified"`
+
 	// Id The user's id.
 	Id openapi_types.UUID `json:"id"`
 
@@ -652,10 +755,6 @@ type UserID = openapi_types.UUID
 // UserSessionID defines model for UserSessionID.
 type UserSessionID = openapi_types.UUID
 
-// AccountDisabled An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
-// are for humans and may change.
-type AccountDisabled = Problem
-
 // BadRequest An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type BadRequest = Problem
@@ -675,6 +774,10 @@ type InvalidCredentials = Problem
 // InvalidRefreshToken An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
 type InvalidRefreshToken = Problem
+
+// LoginRefused An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
+// are for humans and may change.
+type LoginRefused = Problem
 
 // NotFound An RFC 9457 problem. `code` is stable and machine-readable; `title` and `detail`
 // are for humans and may change.
@@ -788,11 +891,26 @@ type ListUserAuditEventsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ConfirmEmailChangeJSONRequestBody defines body for ConfirmEmailChange for application/json ContentType.
+type ConfirmEmailChangeJSONRequestBody = MailProof
+
+// VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
+type VerifyEmailJSONRequestBody = MailProof
+
+// RequestEmailVerificationJSONRequestBody defines body for RequestEmailVerification for application/json ContentType.
+type RequestEmailVerificationJSONRequestBody = MailRequest
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = LogoutRequest
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = PasswordReset
+
+// RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
+type RequestPasswordResetJSONRequestBody = MailRequest
 
 // RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
 type RefreshTokenJSONRequestBody = RefreshRequest
@@ -802,6 +920,9 @@ type RegisterJSONRequestBody = RegisterRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = CreateUserRequest
+
+// RequestEmailChangeJSONRequestBody defines body for RequestEmailChange for application/json ContentType.
+type RequestEmailChangeJSONRequestBody = EmailChangeRequest
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserPatch

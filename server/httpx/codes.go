@@ -23,12 +23,15 @@ var codeTable = []CodeInfo{
 	{api.CodeMalformedJSON, http.StatusBadRequest, "Malformed JSON"},
 	{api.CodeWeakPassword, http.StatusBadRequest, "Password too weak"},
 	{api.CodeInvalidCursor, http.StatusBadRequest, "Invalid cursor"},
+	{api.CodeTokenInvalid, http.StatusBadRequest, "Invalid link or code"},
 	{api.CodeUnauthenticated, http.StatusUnauthorized, "Authentication required"},
 	{api.CodeInvalidCredentials, http.StatusUnauthorized, "Invalid credentials"},
 	{api.CodeInvalidRefreshToken, http.StatusUnauthorized, "Invalid refresh token"},
 	{api.CodeRefreshTokenReused, http.StatusUnauthorized, "Refresh token reused"},
 	{api.CodeForbidden, http.StatusForbidden, "Forbidden"},
 	{api.CodeAccountDisabled, http.StatusForbidden, "Account disabled"},
+	{api.CodeEmailNotVerified, http.StatusForbidden, "Email address not verified"},
+	{api.CodeEmailChangeRequiresConfirmation, http.StatusForbidden, "Email change requires confirmation"},
 	{api.CodeNotFound, http.StatusNotFound, "Not found"},
 	{api.CodeUserNotFound, http.StatusNotFound, "User not found"},
 	{api.CodeSessionNotFound, http.StatusNotFound, "Session not found"},
@@ -44,6 +47,7 @@ var codeTable = []CodeInfo{
 	{api.CodeNotReady, http.StatusServiceUnavailable, "Not ready"},
 	{api.CodeOverloaded, http.StatusServiceUnavailable, "Overloaded"},
 	{api.CodeDatabaseUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
+	{api.CodeEmailUnavailable, http.StatusServiceUnavailable, "Email unavailable"},
 }
 
 // codeIndex finds a code's row.

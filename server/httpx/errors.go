@@ -101,6 +101,8 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 		return Problem(ctx, api.CodeOverloaded, "Too many password checks at once; retry in "+retry+" second(s).")
 	case errors.Is(he, errDatabaseUnavailable):
 		return Problem(ctx, api.CodeDatabaseUnavailable, "The database is unavailable; nothing was changed. Retry in "+retry+" second(s).")
+	case errors.Is(he, errEmailUnavailable):
+		return Problem(ctx, api.CodeEmailUnavailable, "This service sends no mail: its operator has not configured a mail server.")
 	}
 	if he.Code >= 500 {
 		eh.log.LogAttrs(ctx, slog.LevelError, "request failed",

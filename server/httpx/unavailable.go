@@ -14,7 +14,19 @@ var (
 	errOverloaded = errors.New("overloaded")
 	// errDatabaseUnavailable marks a request the database could not serve.
 	errDatabaseUnavailable = errors.New("database unavailable")
+	// errEmailUnavailable marks an email operation of a service without mail.
+	errEmailUnavailable = errors.New("email unavailable")
 )
+
+// emailRetry is the Retry-After of EmailUnavailable: mail comes back only when
+// an operator configures it, so a client should not poll.
+const emailRetry = time.Hour
+
+// EmailUnavailable answers 503 EMAIL_UNAVAILABLE: the service has no mail
+// server configured, so the email flows are off.
+func EmailUnavailable(c echo.Context) error {
+	return unavailable(c, emailRetry, errEmailUnavailable)
+}
 
 // Overloaded answers 503 OVERLOADED with Retry-After: the request was refused,
 // before any change, for lack of capacity, and may be retried after retry.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -205,4 +206,28 @@ func (s *Server) get(ctx context.Context, path string, v any) error {
 		return fmt.Errorf("mailpit %s: %s", path, res.Status)
 	}
 	return json.NewDecoder(res.Body).Decode(v)
+}
+
+var (
+	linkPattern = regexp.MustCompile(`https?://[^\s"<>]+#token=([A-Za-z0-9_-]+)`)
+	codePattern = regexp.MustCompile(`code[^0-9]{0,80}\b([0-9]{6})\b`)
+)
+
+// Link is the first link of the mail's text part with a token, or "".
+func (m Mail) Link() string { return linkPattern.FindString(m.Text) }
+
+// Token is the token of Link, or "".
+func (m Mail) Token() string {
+	if s := linkPattern.FindStringSubmatch(m.Text); s != nil {
+		return s[1]
+	}
+	return ""
+}
+
+// Code is the 6-digit code of the mail's text part, or "".
+func (m Mail) Code() string {
+	if s := codePattern.FindStringSubmatch(m.Text); s != nil {
+		return s[1]
+	}
+	return ""
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/meridianhq/accounts/server"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
+	"github.com/meridianhq/accounts/server/mailtest"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/testdb"
 	"github.com/meridianhq/accounts/server/users"
@@ -152,18 +153,27 @@ func Start(ctx context.Context, o Options, wrap func(http.Handler) http.Handler)
 		}
 		env.Listen = lc
 	}
+	// The listener first, so that the links of the mails name its address.
+	hs := httptest.NewUnstartedServer(nil)
+	if o.Config.Mail.PublicURL == "" {
+		o.Config.Mail.PublicURL = "http://" + hs.Listener.Addr().String()
+	}
 	svc, err := wiring.New(o.Config, env)
 	if err != nil {
+		hs.Close()
 		return nil, nil, fmt.Errorf("servertest: %w", err)
 	}
 	if err := svc.Start(ctx, 0); err != nil {
+		hs.Close()
 		return nil, nil, fmt.Errorf("servertest: starting: %w", err)
 	}
 	h := svc.Server.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
-	return svc, httptest.NewServer(h), nil
+	hs.Config.Handler = h
+	hs.Start()
+	return svc, hs, nil
 }
 
 // NewHasher returns the hasher a test service builds by default, for a test
@@ -181,6 +191,20 @@ func NewHasher(t testing.TB) *auth.Hasher {
 // service that already runs there.
 func OnDatabase(pool *pgxpool.Pool, url string) func(*Options) {
 	return func(o *Options) { o.Pool, o.DatabaseURL = pool, url }
+}
+
+// WithMail turns the email flows on, with verification optional, sending to
+// the test process's Mailpit (mailtest.Shared) with budgets large enough for
+// any test but those of the limits, which set their own.
+func WithMail(tb testing.TB) func(*Options) {
+	srv := mailtest.Shared(tb)
+	return func(o *Options) {
+		o.Config.Mail = wiring.MailConfig{
+			SMTPURL: srv.URL(), From: "accounts@example.test", Verification: string(users.VerificationOptional),
+			PerAddressPerHour: 1000, RequestsPerMinute: 1000,
+		}
+		o.Config.Jobs.PollEvery = 100 * time.Millisecond
+	}
 }
 
 // WithKeys makes a service sign and verify with keys.

@@ -82,12 +82,12 @@ func (e *Env) NewAdmin(t testing.TB) User {
 	t.Helper()
 	email := UniqueEmail("admin")
 	u, err := e.Service.Users.Create(context.Background(), users.NewUser{
-		Email: email, Name: "Admin " + strings.Split(email, "@")[0], Password: StrongPassword, Role: auth.RoleAdmin,
+		Email: email, Name: "Admin " + strings.Split(email, "@")[0], Password: StrongPassword, Role: auth.RoleAdmin, EmailVerified: true,
 	})
 	if err != nil {
 		t.Fatalf("creating an admin: %v", err)
 	}
-	cu := client.User{Id: u.ID, Email: u.Email, Name: u.Name, Role: client.RoleAdmin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	cu := client.User{Id: u.ID, Email: u.Email, Name: u.Name, Role: client.RoleAdmin, EmailVerified: true, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 	return User{User: cu, Password: StrongPassword, Tokens: e.Login(t, email, StrongPassword)}
 }
 

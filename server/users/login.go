@@ -75,6 +75,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	pair, err := us.login(ctx, email, password, c)
 	var refused *LoginFailure
 	var disabled *DisabledLogin
+	var unverified *UnverifiedLogin
 	switch {
 	case errors.As(err, &refused):
 		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
@@ -87,8 +88,11 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	case errors.As(err, &disabled):
 		// The password was right: no failure to count, and nothing to hide by
 		// padding; the backoff is not reset either, as no one logged in.
-		if aerr := audit.Record(ctx, us.q, audit.Event{Action: audit.UserLoginFailed, Target: audit.Ptr(disabled.UserID),
-			Details: map[string]any{"reason": "account disabled"}}); aerr != nil {
+		if aerr := us.recordRefusal(ctx, disabled.UserID, "account disabled"); aerr != nil {
+			return sessions.Pair{}, aerr
+		}
+	case errors.As(err, &unverified):
+		if aerr := us.recordRefusal(ctx, unverified.UserID, "email not verified"); aerr != nil {
 			return sessions.Pair{}, aerr
 		}
 	case err == nil && failed:
@@ -96,22 +100,27 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 			return sessions.Pair{}, err
 		}
 	}
-	var nv *notVerified
-	if errors.As(err, &nv) {
-		e := audit.Event{Action: audit.UserLoginFailed, Target: audit.Ptr(nv.id), Details: map[string]any{"reason": "email not verified"}}
-		if aerr := audit.Record(ctx, us.q, e); aerr != nil {
-			return sessions.Pair{}, aerr
-		}
-	}
 	return pair, err
 }
 
-// notVerified is a correct password for an unverified address while
-// verification is required. It matches ErrEmailNotVerified.
-type notVerified struct{ id uuid.UUID }
+// recordRefusal audits the refused login of a correct password.
+func (us *Service) recordRefusal(ctx context.Context, user uuid.UUID, reason string) error {
+	return audit.Record(ctx, us.q, audit.Event{Action: audit.UserLoginFailed, Target: audit.Ptr(user),
+		Details: map[string]any{"reason": reason}})
+}
 
-func (n *notVerified) Error() string        { return ErrEmailNotVerified.Error() }
-func (n *notVerified) Is(target error) bool { return target == ErrEmailNotVerified }
+// UnverifiedLogin is the refused login of an unverified address, whose
+// password was correct, while verification is required. It matches
+// ErrEmailNotVerified.
+type UnverifiedLogin struct {
+	// UserID is the account's.
+	UserID uuid.UUID
+}
+
+func (n *UnverifiedLogin) Error() string { return "users: login refused: " + ErrEmailNotVerified.Error() }
+
+// Is makes an UnverifiedLogin match ErrEmailNotVerified.
+func (n *UnverifiedLogin) Is(target error) bool { return target == ErrEmailNotVerified }
 
 // login is Login after the limits: the lookup, the verification, the session.
 func (us *Service) login(ctx context.Context, email, password string, c sessions.Client) (sessions.Pair, error) {
@@ -182,7 +191,7 @@ func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, v
 	if us.mail.Verification == VerificationRequired && !cur.EmailVerified {
 		// Told only after a correct password, so it tells nothing to whoever
 		// does not know it.
-		return sessions.Pair{}, &notVerified{id}
+		return sessions.Pair{}, &UnverifiedLogin{UserID: id}
 	}
 	pair, err := us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), cur.EmailVerified, c)
 	if err != nil {

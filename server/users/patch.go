@@ -112,7 +112,7 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 		}
 	}
 	if cur.EmailKey != row.EmailKey && us.mailOn() {
-		if err := us.mailTo(ctx, tx, mail.KindEmailChangedByAdmin, cur, cur.Email, mail.Data{NewEmail: row.Email}); err != nil {
+		if err := us.adminChangedEmail(ctx, tx, cur, db.UserProfile(row)); err != nil {
 			return db.UserProfile{}, err
 		}
 	}
@@ -122,6 +122,18 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 		}
 	}
 	return db.UserProfile(row), nil
+}
+
+// adminChangedEmail tells the old address of an admin's change of it, and
+// sends the new one its verification mail.
+func (us *Service) adminChangedEmail(ctx context.Context, tx *store.Tx, before, after db.UserProfile) error {
+	if err := us.mailTo(ctx, tx, mail.KindEmailChangedByAdmin, before, before.Email, mail.Data{NewEmail: after.Email}); err != nil {
+		return err
+	}
+	if !us.verifies() {
+		return nil
+	}
+	return us.verifyInTx(ctx, tx, after)
 }
 
 // changes are the events of a patch: one per kind of change made.

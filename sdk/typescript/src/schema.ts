@@ -106,6 +106,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/account/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify an address (page)
+         * @description The page the links of the mails open, for applications without a page of
+         *     their own: a button verifies the address. The token is read from the URL fragment
+         *     (`#token=…`), so it never reaches a server log or a `Referer`, and is spent
+         *     only when the user submits the page: opening the link (as mail scanners
+         *     do) changes nothing.
+         */
+        get: operations["getVerifyEmailPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/account/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reset a password (page)
+         * @description The page the links of the mails open, for applications without a page of
+         *     their own: a form sets a new password. The token is read from the URL fragment
+         *     (`#token=…`), so it never reaches a server log or a `Referer`, and is spent
+         *     only when the user submits the page: opening the link (as mail scanners
+         *     do) changes nothing.
+         */
+        get: operations["getResetPasswordPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/account/confirm-email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm an email change (page)
+         * @description The page the links of the mails open, for applications without a page of
+         *     their own: a button confirms the new address. The token is read from the URL fragment
+         *     (`#token=…`), so it never reaches a server log or a `Referer`, and is spent
+         *     only when the user submits the page: opening the link (as mail scanners
+         *     do) changes nothing.
+         */
+        get: operations["getConfirmEmailChangePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -262,6 +334,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email-verification/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a new verification mail
+         * @description Sends a new verification mail (a link and a 6-digit code) to the address,
+         *     when it is the unverified address of an account. Always 202, in the same
+         *     time, whether the address has an account, is verified already, or its
+         *     budget of mails (a few an hour) is spent: the answer says nothing about the
+         *     address. Requests are also limited per client (429 `RATE_LIMITED`).
+         */
+        post: operations["requestEmailVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an address
+         * @description Proves that the address reaches its user, with the link's token (24 hours,
+         *     single use) or the address and the 6-digit code of the mail (15 minutes, 5
+         *     attempts; then request a new mail). A newer mail voids the older one. An
+         *     unknown, used, superseded or expired token or code answers 400
+         *     `TOKEN_INVALID`, never saying which.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgot password
+         * @description Sends a password-reset mail (a link and a 6-digit code, 30 minutes) to the
+         *     address, when an account has it. Always 202, in the same time, whether or
+         *     not it has an account or its budget of mails is spent. A newer request
+         *     voids the older mail. Requests are also limited per client.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password from a reset mail
+         * @description Sets a new password with the reset mail's token, or its address and code.
+         *     The password policy applies (400 `WEAK_PASSWORD`); every session of the user
+         *     ends; the address counts as verified; a notice goes to the address. An
+         *     invalid, used, superseded or expired token or code answers 400
+         *     `TOKEN_INVALID`.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email change
+         * @description Confirms a change of address requested with `POST /api/v1/users/me/email`,
+         *     with the token of the mail sent to the new address (24 hours), or the new
+         *     address and the code (15 minutes). The new address becomes the user's,
+         *     verified, and every other session of the user ends. 400 `TOKEN_INVALID`
+         *     for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+         *     account took the address meanwhile.
+         */
+        post: operations["confirmEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -276,6 +468,30 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change my address
+         * @description Starts a change of the caller's address, after their current password (401
+         *     `INVALID_CREDENTIALS` when wrong). Always 202: a confirmation goes to the
+         *     new address (or, when another account has it, a notice saying someone
+         *     tried), and a notice to the current one; the change happens when the link
+         *     or code of the confirmation is used (`POST /api/v1/auth/email-change`).
+         */
+        post: operations["requestEmailChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -556,6 +772,12 @@ export interface components {
              */
             disabled: boolean;
             /**
+             * @description Whether the address is proven to reach the user: by a verification mail,
+             *     a password reset, a confirmed change, or an admin who vouched for it. A
+             *     changed address is unverified until proven.
+             */
+            email_verified: boolean;
+            /**
              * Format: date-time
              * @description When the account was created.
              */
@@ -633,6 +855,11 @@ export interface components {
             password: components["schemas"]["NewPassword"];
             name: components["schemas"]["Name"];
             role: components["schemas"]["Role"];
+            /**
+             * @description The admin vouches for the address: it is verified from the start, and no
+             *     verification mail is sent. Default false.
+             */
+            email_verified?: boolean;
         };
         /** @description The members to change. Any other member is refused. */
         UserPatch: {
@@ -654,6 +881,45 @@ export interface components {
             current_password?: string;
             new_password: components["schemas"]["NewPassword"];
         };
+        /** @description The address a mail is asked for. */
+        MailRequest: {
+            email: components["schemas"]["Email"];
+        };
+        /**
+         * @description What a mail carried: its link's `token`, or the `email` it was sent to and
+         *     its `code`. Give one or the other.
+         */
+        MailProof: {
+            token?: components["schemas"]["MailToken"];
+            email?: components["schemas"]["Email"];
+            code?: components["schemas"]["MailCode"];
+        };
+        /** @description A new password, with the reset mail's `token`, or its `email` and `code`. */
+        PasswordReset: {
+            token?: components["schemas"]["MailToken"];
+            email?: components["schemas"]["Email"];
+            code?: components["schemas"]["MailCode"];
+            new_password: components["schemas"]["NewPassword"];
+        };
+        /** @description The new address, with the caller's current password. */
+        EmailChangeRequest: {
+            new_email: components["schemas"]["Email"];
+            /**
+             * Format: password
+             * @description Your current password.
+             */
+            current_password: string;
+        };
+        /**
+         * @description The token of a mail's link, from the `#token=` fragment.
+         * @example 3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w
+         */
+        MailToken: string;
+        /**
+         * @description The 6-digit code of a mail.
+         * @example 042137
+         */
+        MailCode: string;
         /** @description A new account. */
         RegisterRequest: {
             email: components["schemas"]["Email"];
@@ -826,7 +1092,7 @@ export interface components {
          *     the SDKs take their code constants from it.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "EMAIL_CHANGE_REQUIRES_CONFIRMATION" | "TOKEN_INVALID" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "EMAIL_UNAVAILABLE" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -844,7 +1110,8 @@ export interface components {
     responses: {
         /**
          * @description The request is invalid: `VALIDATION_FAILED` (with per-field `errors`),
-         *     `MALFORMED_JSON`, or `WEAK_PASSWORD`.
+         *     `MALFORMED_JSON`, `WEAK_PASSWORD`, or `TOKEN_INVALID` (a mail's token or
+         *     code that is unknown, used, superseded or expired).
          */
         BadRequest: {
             headers: {
@@ -914,10 +1181,12 @@ export interface components {
             };
         };
         /**
-         * @description The password is correct, but an admin has disabled the account
-         *     (`ACCOUNT_DISABLED`): no session is started until an admin enables it.
+         * @description The password is correct, but no session is started: an admin has disabled
+         *     the account (`ACCOUNT_DISABLED`) until an admin enables it, or the service
+         *     requires verified addresses and this one is not verified yet
+         *     (`EMAIL_NOT_VERIFIED`: verify it from the mail, or ask for a new one).
          */
-        AccountDisabled: {
+        LoginRefused: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1008,7 +1277,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The caller may not do this (`FORBIDDEN`). */
+        /**
+         * @description The caller may not do this (`FORBIDDEN`); or, while the email flows are on,
+         *     a change of your own address, which must be confirmed from the new address
+         *     through `POST /api/v1/users/me/email` (`EMAIL_CHANGE_REQUIRES_CONFIRMATION`).
+         */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1098,7 +1371,8 @@ export interface components {
          *     `OVERLOADED` (more requests wait for a password-hashing slot than it takes
          *     in time) or `DATABASE_UNAVAILABLE` (the database is down, refuses
          *     connections, or did not answer within the configured limits). Retry after
-         *     the given number of seconds.
+         *     the given number of seconds. The email operations answer
+         *     `EMAIL_UNAVAILABLE` while the service has no mail server configured.
          */
         Unavailable: {
             headers: {
@@ -1299,6 +1573,69 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    getVerifyEmailPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["Document"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getResetPasswordPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["Document"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getConfirmEmailChangePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["Document"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     getJwks: {
         parameters: {
             query?: never;
@@ -1389,7 +1726,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["InvalidCredentials"];
-            403: components["responses"]["AccountDisabled"];
+            403: components["responses"]["LoginRefused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
@@ -1508,6 +1845,164 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    requestEmailVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MailRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a mail follows if the address has an unverified account. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailProof"];
+            };
+        };
+        responses: {
+            /** @description The user, with `email_verified` true. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MailRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a mail follows if the address has an account. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w",
+                 *       "new_password": "purple monkey dishwasher lamp"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordReset"];
+            };
+        };
+        responses: {
+            /** @description The password is changed; log in with it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    confirmEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MailProof"];
+            };
+        };
+        responses: {
+            /** @description The user, with the new address. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -1544,6 +2039,39 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    requestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "new_email": "ada.king@example.com",
+                 *       "current_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; the confirmation is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
@@ -1997,4 +2525,4 @@ export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "INTERNAL"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "EMAIL_NOT_VERIFIED", "EMAIL_CHANGE_REQUIRES_CONFIRMATION", "TOKEN_INVALID", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "EMAIL_UNAVAILABLE", "INTERNAL"];
