@@ -34,7 +34,7 @@ func baseEnv(t *testing.T, keys string) []string {
 
 // TestScale runs every check, on one cluster: first two replicas behind
 // HAProxy (the rolling restart), then three replicas through PgBouncer in
-// transaction mode (operations, revocation, the shared limit, the freeze).
+// transaction mode (operations, mail, revocation, the shared limit, the freeze).
 func TestScale(t *testing.T) {
 	c := startCluster(t)
 	keys := filepath.Join(t.TempDir(), "keys.json")
@@ -126,14 +126,16 @@ func throughPgBouncer(t *testing.T, c *cluster, keys string) {
 	listenProxy := startTCPProxy(t, fmt.Sprintf("127.0.0.1:%d", c.port))
 	pooled := fmt.Sprintf("postgres://accounts@127.0.0.1:%d/accounts?sslmode=disable", bouncerPort)
 	direct := fmt.Sprintf("postgres://accounts@%s/accounts?sslmode=disable", listenProxy.addr())
+	mp := startMailpit(t)
 	env := append(baseEnv(t, keys), "DATABASE_URL="+pooled, "ACCOUNTS_LISTEN_DATABASE_URL="+direct,
-		"ACCOUNTS_DB_QUERY_EXEC_MODE=exec")
+		"ACCOUNTS_DB_QUERY_EXEC_MODE=exec", "ACCOUNTS_SMTP_URL="+mp.URL(), "ACCOUNTS_MAIL_FROM=accounts@example.test")
 	var rs []*replica
 	for i := range 3 {
 		rs = append(rs, startReplica(t, "p"+strconv.Itoa(i+1), fmt.Sprintf("127.0.0.1:%d", freePort(t)), env))
 	}
 	apis := []*client.ClientWithResponses{api(t, rs[0].addr), api(t, rs[1].addr), api(t, rs[2].addr)}
 	operations(t, c, keys, apis)
+	mailThroughPool(t, apis, mp)
 	revocation(t, c, apis, "revocation, listener alive", nil, 100*time.Millisecond)
 	revocation(t, c, apis, "revocation, listener killed", func() {
 		c.exec(t, "accounts", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
