@@ -156,12 +156,12 @@ test-scale: build ## the scale-out checks on real HAProxy, PgBouncer (1.18, tran
 	ACCOUNTS_BIN=$(CURDIR)/$(BIN) $(GO) test -tags scale -count=1 -v -timeout 15m ./server/scaletest/ | grep -E '^(scale:|--- FAIL|FAIL|ok|panic)'
 
 .PHONY: test-sdk
-test-sdk: $(SDK)/node_modules/.package-lock.json ## the TypeScript SDK's tests, against a real server
-	TEST_DATABASE_URL="$(TEST_DB)" tools/with-server.sh npm --prefix $(SDK) --silent test
+test-sdk: $(SDK)/node_modules/.package-lock.json ## the TypeScript SDK's tests, against a real server that sends mail to a Mailpit
+	TEST_DATABASE_URL="$(TEST_DB)" WITH_MAIL=true tools/with-server.sh npm --prefix $(SDK) --silent test
 
 .PHONY: test-browser
-test-browser: $(E2E)/node_modules/.package-lock.json ## Swagger UI at /docs in headless Chromium (fails without it when CI=true)
-	TEST_DATABASE_URL="$(TEST_DB)" tools/with-server.sh npm --prefix $(E2E) --silent test
+test-browser: $(E2E)/node_modules/.package-lock.json ## Swagger UI at /docs and the hosted account pages (mail via a throwaway Mailpit) in headless Chromium (fails without it when CI=true)
+	TEST_DATABASE_URL="$(TEST_DB)" WITH_MAIL=true tools/with-server.sh npm --prefix $(E2E) --silent test
 
 # The development signing key of `make run`, kept across runs so tokens survive
 # a restart. Production keys come from `accounts keys generate` and a secret store.

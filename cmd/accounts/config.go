@@ -196,7 +196,9 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 	// No request waits on the database longer than a connection and a
 	// statement may take, and a margin.
 	c.Service.HTTP.RequestDeadline = c.DB.ConnectTimeout + c.DB.StatementTimeout + time.Second
-	if c.Service.Mail.PublicURL == "" {
+	// With port 0 the port is known only once listening: serve sets the
+	// default then (listenedPublicURL).
+	if c.Service.Mail.PublicURL == "" && !anyPort(c.Addr) {
 		c.Service.Mail.PublicURL = localURL(c.Addr)
 	}
 	// Behind a transaction pooler (a listener URL of its own, or no prepared
@@ -253,6 +255,12 @@ func (c config) check() error {
 			sess.Retention, sessions.MinRetention(tok.TTL+tok.Leeway))
 	}
 	return nil
+}
+
+// anyPort reports whether addr asks for any free port (port 0).
+func anyPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port == "0"
 }
 
 // localURL is the URL of a service listening on addr, reached on this machine:

@@ -58,6 +58,13 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	// Listening before the wiring: the mail links of ACCOUNTS_ADDR=…:0 need the port.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	cfg.Service.Mail.PublicURL = listenedPublicURL(cfg.Service.Mail.PublicURL, ln.Addr())
 	svc, err := wiring.New(cfg.Service, wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check, Listen: listen})
 	if err != nil {
 		return err
@@ -73,10 +80,6 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	defer stopMetrics()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
-	}
 	hs := newHTTPServer(svc.Server.Handler(), cfg.HTTPServer, log)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -151,6 +154,16 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// listenedPublicURL is ACCOUNTS_PUBLIC_URL once the listener is at addr:
+// the configured one, or, when the default had to wait for a port 0 to be
+// chosen, the base URL of the listener.
+func listenedPublicURL(configured string, addr net.Addr) string {
+	if configured != "" {
+		return configured
+	}
+	return baseURL(addr)
 }
 
 // printURLs tells a person where the running service is, and where its mail

@@ -49,7 +49,11 @@
       const problem = await res.json().catch(function () { return {}; });
       say(problem.detail || problem.title || "The request failed (" + res.status + ").", "error");
       // A weak password can be fixed here; a spent or expired token cannot.
-      button.disabled = problem.code === "TOKEN_INVALID";
+      if (problem.code === "TOKEN_INVALID") {
+        for (const input of form.querySelectorAll("input")) input.disabled = true;
+      } else {
+        button.disabled = false;
+      }
     } catch (e) {
       say("The service could not be reached; try again.", "error");
       button.disabled = false;

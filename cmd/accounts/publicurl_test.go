@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/meridianhq/accounts/server/mailtest"
+	"github.com/meridianhq/accounts/server/testdb"
+)
+
+// TestPublicURLDefault: without ACCOUNTS_PUBLIC_URL the links in mail go to
+// http://localhost and the port of ACCOUNTS_ADDR, or, with port 0, to the
+// address the listener got; a configured URL is kept.
+func TestPublicURLDefault(t *testing.T) {
+	t.Parallel()
+	const db = "postgres://localhost/x"
+	listener := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 43210}
+	tests := []struct{ name, addr, public, want string }{
+		{"FixedPort", ":8080", "", "http://localhost:8080"},
+		{"FixedPortOnLoopback", "127.0.0.1:9000", "", "http://localhost:9000"},
+		{"AnyPort", "127.0.0.1:0", "", "http://127.0.0.1:43210"},
+		{"AnyPortAnyHost", ":0", "", "http://localhost:43210"},
+		{"Configured", "127.0.0.1:0", "https://accounts.example.com", "https://accounts.example.com"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"DATABASE_URL": db, "ACCOUNTS_ADDR": tc.addr, "ACCOUNTS_PUBLIC_URL": tc.public}
+			cfg, err := loadConfig("serve", nil, env(vars), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := net.Addr(listener)
+			if tc.addr == ":0" {
+				addr = &net.TCPAddr{IP: net.IPv6unspecified, Port: listener.Port}
+			}
+			if got := listenedPublicURL(cfg.Service.Mail.PublicURL, addr); got != tc.want {
+				t.Fatalf("public URL %q, want %q (configured after loading: %q)", got, tc.want, cfg.Service.Mail.PublicURL)
+			}
+		})
+	}
+}
+
+// TestServeMailLinksReachTheListener: `accounts serve -addr 127.0.0.1:0`
+// (as tools/with-server.sh starts it) sends links to the port it got, and
+// they open the hosted page.
+func TestServeMailLinksReachTheListener(t *testing.T) {
+	t.Parallel()
+	mp := mailtest.Shared(t)
+	vars := map[string]string{
+		"DATABASE_URL": testdb.Empty(t), "ACCOUNTS_ADDR": "127.0.0.1:0", "ACCOUNTS_DEV_MODE": "true",
+		"ACCOUNTS_MIGRATE_ON_START": "true", "ACCOUNTS_SHUTDOWN_DELAY": "0s",
+		"ACCOUNTS_SMTP_URL": mp.URL(), "ACCOUNTS_MAIL_FROM": "Accounts <no-reply@example.com>",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := newLogWatcher()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), strings.NewReader(""), io.Discard, logs) }()
+	t.Cleanup(func() { cancel(); <-done })
+	addr := logs.waitFor(t, "listening", "addr")
+
+	const email = "publicurl-serve@example.com"
+	res, err := http.Post("http://"+addr+"/api/v1/auth/register", "application/json",
+		strings.NewReader(`{"email":"`+email+`","password":"correct horse battery staple","name":"Public URL"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+	link := mp.WaitFor(t, email, 1)[0].Link()
+	if want := "http://" + addr + "/account/verify-email#token="; !strings.HasPrefix(link, want) {
+		t.Fatalf("the mail's link is %q, want it to start with %q", link, want)
+	}
+	res, err = http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", link, res.StatusCode)
+	}
+}
