@@ -17,6 +17,8 @@ SELECT rt.used_at, rt.replayed_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        (u.disabled_at IS NOT NULL)::boolean AS user_disabled,
        (u.email_verified_at IS NOT NULL)::boolean AS email_verified,
+       s.aal, s.amr,
+       EXISTS (SELECT 1 FROM mfa_totp f WHERE f.user_id = s.user_id AND f.confirmed_at IS NOT NULL)::boolean AS mfa_active,
        now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id

@@ -28,11 +28,12 @@ WHERE email_key = @email_key AND deleted_at IS NULL;
 -- the session commits, so a password change, a demotion or a deletion either
 -- committed before (and the login sees it) or waits for the session, and then
 -- ends it with the others. Disabling the account likewise.
-SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled,
-       (email_verified_at IS NOT NULL)::boolean AS email_verified
-FROM users
-WHERE id = @id AND deleted_at IS NULL
-FOR SHARE;
+SELECT u.role, u.password_hash, (u.disabled_at IS NOT NULL)::boolean AS disabled,
+       (u.email_verified_at IS NOT NULL)::boolean AS email_verified,
+       EXISTS (SELECT 1 FROM mfa_totp f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)::boolean AS mfa_active
+FROM users u
+WHERE u.id = @id AND u.deleted_at IS NULL
+FOR SHARE OF u;
 
 -- name: GetMaxBcryptCost :one
 -- The highest bcrypt cost among stored hashes (imported users not yet

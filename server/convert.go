@@ -71,6 +71,7 @@ func toTokenPair(p sessions.Pair) api.TokenPair {
 		TokenType:    api.Bearer,
 		ExpiresIn:    int(p.ExpiresIn.Seconds()),
 		RefreshToken: p.Refresh,
+		MfaRequired:  p.MFARequired,
 	}
 }
 

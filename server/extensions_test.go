@@ -32,6 +32,14 @@ func TestSpecExtensions(t *testing.T) {
 		"getVerifyEmailPage":        {"x-accounts-page": true},
 		"getResetPasswordPage":      {"x-accounts-page": true},
 		"getConfirmEmailChangePage": {"x-accounts-page": true},
+		// What an aal1 token of a user with a second factor may call; every
+		// other operation answers it 403 MFA_REQUIRED (TestAAL1Refusals).
+		"verifyMfa":    {"x-accounts-aal1": true, "x-accounts-rate-limit": "auth"},
+		"getMe":        {"x-accounts-aal1": true},
+		"listSessions": {"x-accounts-aal1": true},
+		"logout":       {"x-accounts-aal1": true},
+		"enrollTotp":   {"x-accounts-rate-limit": "auth"},
+		"disableTotp":  {"x-accounts-rate-limit": "auth"},
 	}
 	found := map[string]bool{}
 	for _, item := range doc.Paths.Map() {

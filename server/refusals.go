@@ -48,6 +48,12 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 			s.Logger.LogAttrs(ctx, slog.LevelDebug, "account backoff", slog.Int("retry_after_s", seconds(refused.Decision.RetryAfter)))
 			setRateLimitHeaders(c, refused.Decision)
 			return refuse(c, refused.Decision)
+		case errors.Is(err, users.ErrMFARequired):
+			httpx.Explain(ctx, "mfa_required")
+			return httpx.MFARequired()
+		case errors.Is(err, users.ErrMFAOff):
+			httpx.Explain(ctx, "mfa_unavailable")
+			return httpx.MFAUnavailable(c)
 		case errors.Is(err, users.ErrMailOff):
 			httpx.Explain(ctx, "email_unavailable")
 			return httpx.EmailUnavailable(c)

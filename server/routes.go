@@ -20,6 +20,9 @@ const (
 	extRateLimit = "x-accounts-rate-limit"
 	// extPage marks an HTML page: it gets httpx.PageHeaders.
 	extPage = "x-accounts-page"
+	// extAAL1 marks an operation that an aal1 token of a user with a second
+	// factor may call; every other one needs the factor verified.
+	extAAL1 = "x-accounts-aal1"
 )
 
 // behaviour is what an operation's extensions ask for.
@@ -44,12 +47,14 @@ func behaviourOf(op *openapi3.Operation) (behaviour, error) {
 				return b, fmt.Errorf("%s: %s %v names no limiter; known scopes: %v", op.OperationID, name, v, ratelimit.Scopes)
 			}
 			b.rateLimit = ratelimit.Scope(scope)
-		case extPage:
-			page, ok := v.(bool)
+		case extPage, extAAL1: // extAAL1 is read by authenticate
+			flag, ok := v.(bool)
 			if !ok {
 				return b, fmt.Errorf("%s: %s must be true or false", op.OperationID, name)
 			}
-			b.page = page
+			if name == extPage {
+				b.page = flag
+			}
 		default:
 			return b, fmt.Errorf("%s: unknown extension %s", op.OperationID, name)
 		}
@@ -87,7 +92,8 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 // audit log (recordOrigin); the answers to refusals and
 // outages (answerRefusals); the attempts limit when the spec
 // asks for one (before the validator, so a refused attempt costs no body read);
-// the request validator of that operation; and the page headers of HTML pages.
+// the request validator of that operation (which authenticates first); and the
+// page headers of HTML pages.
 func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.MiddlewareFunc, error) {
 	ops, err := httpx.Operations(doc)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/sessions"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 // RefreshToken rotates a refresh token (see sessions.Service.Rotate).
@@ -40,6 +41,11 @@ func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.L
 	scope := api.Current
 	if req.Body != nil && req.Body.Scope != nil {
 		scope = *req.Body.Scope
+	}
+	if scope != api.Current && p.MFARequired {
+		// Ending other sessions is a step-up operation: a password alone must
+		// not log the owner out everywhere.
+		return nil, users.ErrMFARequired
 	}
 	var err error
 	switch scope {

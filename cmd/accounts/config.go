@@ -34,6 +34,7 @@ type config struct {
 	MailUIURL      string
 	MigrateOnStart bool
 	SigningKeys    string
+	EncryptionKeys string
 	DevMode        bool
 
 	// Unknown are the ACCOUNTS_* variables that are no setting, to warn about.
@@ -107,6 +108,7 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_DB_QUERY_EXEC_MODE", "db-query-exec-mode", "cache_statement", "how queries are sent: cache_statement (prepared statements: direct connections and session poolers), exec or simple_protocol (behind a transaction pooler without prepared statements, such as PgBouncer before 1.21)", bind(&c.DB.ExecMode, execMode), nil},
 		{"ACCOUNTS_LISTEN_DATABASE_URL", "listen-database-url", "", "a direct (unpooled) PostgreSQL URL for the revocation listener, when DATABASE_URL is a transaction pooler (LISTEN cannot work through one); empty: DATABASE_URL", bind(&c.ListenURL, databaseURL), maskURL},
 		{"ACCOUNTS_SIGNING_KEYS", "signing-keys", "", "JWK set or PEM of Ed25519 keys, as a file path or inline: the first private key signs, all verify (see `accounts keys generate`)", bind(&c.SigningKeys, signingKeys), maskKeys},
+		{"ACCOUNTS_ENCRYPTION_KEYS", "encryption-keys", "", "JWK set of AES-256 keys, as a file path or inline, that encrypt second-factor secrets at rest: the first encrypts, all decrypt (see `accounts keys generate --kind encryption`); empty: MFA is off (its endpoints answer 503 MFA_UNAVAILABLE), except in development mode (an ephemeral key)", bind(&c.EncryptionKeys, encryptionKeys), maskKeys},
 		{"ACCOUNTS_DEV_MODE", "dev", "false", "development mode: without signing keys, sign with an ephemeral key (tokens die with the process)", bind(&c.DevMode, boolean), nil},
 		{"ACCOUNTS_ISSUER", "issuer", "accounts", "the iss claim of access tokens", bind(&svc.Tokens.Issuer, nonEmpty), nil},
 		{"ACCOUNTS_AUDIENCE", "audience", "accounts", "the aud claim of access tokens", bind(&svc.Tokens.Audience, nonEmpty), nil},

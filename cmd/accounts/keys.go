@@ -10,57 +10,117 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/secrets"
 )
 
-// keys runs `accounts keys generate --out FILE [--add]`.
+// keysUsage is the synopsis of the keys command.
+const keysUsage = "usage: accounts keys generate --out FILE [--add] [--kind signing|encryption]"
+
+// keyKind is one kind of key file `accounts keys generate` writes.
+type keyKind struct {
+	name     string      // as --kind spells it
+	kty      jwa.KeyType // the type of every key in such a file
+	generate func(io.Reader) (jwk.Key, error)
+	marshal  func(...jwk.Key) ([]byte, error)
+}
+
+// keyKinds are the kinds of key file, by --kind: the token signing keys
+// (ACCOUNTS_SIGNING_KEYS) and the keys that encrypt secrets at rest
+// (ACCOUNTS_ENCRYPTION_KEYS).
+var keyKinds = map[string]keyKind{
+	"signing":    {"signing", jwa.OKP(), auth.GenerateKey, auth.MarshalPrivateSet},
+	"encryption": {"encryption", jwa.OctetSeq(), secrets.GenerateKey, secrets.MarshalSet},
+}
+
+// keys runs `accounts keys generate --out FILE [--add] [--kind signing|encryption]`.
 func keys(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "generate" {
-		return usageErrorf("usage: accounts keys generate --out FILE [--add]")
+		return usageErrorf("%s", keysUsage)
 	}
 	fs := flag.NewFlagSet("keys generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "the key file to write (JWK set, mode 0600)")
-	add := fs.Bool("add", false, "put the new key first in an existing file: it signs from now on, and the old keys still verify")
+	add := fs.Bool("add", false, "put the new key first in an existing file: it signs (or encrypts) from now on, and the old keys still verify (or decrypt)")
+	kindName := fs.String("kind", "signing", "signing: an Ed25519 token signing key (ACCOUNTS_SIGNING_KEYS); encryption: an AES-256-GCM key for secrets at rest (ACCOUNTS_ENCRYPTION_KEYS)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%v", err)
 	}
-	if *out == "" {
+	kind, ok := keyKinds[*kindName]
+	switch {
+	case *out == "":
 		return usageErrorf("keys generate: --out is required")
+	case !ok:
+		return usageErrorf("keys generate: --kind %q: must be signing or encryption", *kindName)
 	}
-	key, err := auth.GenerateKey(rand.Reader)
+	return generateKeyFile(kind, *out, *add, stdout)
+}
+
+// generateKeyFile writes a new key of kind to out, or with add puts it first
+// in the set already there, which must be of the same kind.
+func generateKeyFile(kind keyKind, out string, add bool, stdout io.Writer) error {
+	key, err := kind.generate(rand.Reader)
 	if err != nil {
 		return err
 	}
 	set := []jwk.Key{key}
-	old, err := os.ReadFile(*out)
+	old, err := os.ReadFile(out)
 	switch {
-	case err == nil && !*add:
-		return usageErrorf("keys generate: %s exists; use --add to rotate in a new key", *out)
+	case err == nil && !add:
+		return usageErrorf("keys generate: %s exists; use --add to rotate in a new key", out)
 	case err == nil:
-		oldSet, err := jwk.Parse(old)
+		oldKeys, err := existingKeys(kind, out, old)
 		if err != nil {
-			return fmt.Errorf("keys generate: %s is not a JWK set", *out)
+			return err
 		}
-		for i := range oldSet.Len() {
-			k, _ := oldSet.Key(i)
-			set = append(set, k)
-		}
+		set = append(set, oldKeys...)
 	case !os.IsNotExist(err):
 		return fmt.Errorf("keys generate: %w", err)
 	}
-	b, err := auth.MarshalPrivateSet(set...)
+	b, err := kind.marshal(set...)
 	if err != nil {
-		return err
+		return fmt.Errorf("keys generate: %s: %w", out, err)
 	}
-	if err := writeFileAtomic(*out, b, 0o600); err != nil {
+	if err := writeFileAtomic(out, b, 0o600); err != nil {
 		return fmt.Errorf("keys generate: %w", err)
 	}
 	kid, _ := key.KeyID()
-	fmt.Fprintf(stdout, "wrote %s: new signing key %s, %d key(s) in the set\n", *out, kid, len(set))
+	fmt.Fprintf(stdout, "wrote %s: new %s key %s, %d key(s) in the set\n", out, kind.name, kid, len(set))
 	return nil
+}
+
+// existingKeys reads the keys of the file at path (its content b), refusing a
+// file that holds another kind of key: a signing key must never become an
+// encryption key, nor the reverse.
+func existingKeys(kind keyKind, path string, b []byte) ([]jwk.Key, error) {
+	oldSet, err := jwk.Parse(b)
+	if err != nil {
+		// Not err: a parser's message may quote the key material.
+		return nil, fmt.Errorf("keys generate: %s is not a JWK set", path)
+	}
+	keys := make([]jwk.Key, 0, oldSet.Len())
+	for i := range oldSet.Len() {
+		k, _ := oldSet.Key(i)
+		if k.KeyType().String() != kind.kty.String() {
+			return nil, usageErrorf("keys generate: %s is not a key file of --kind %s: its key %d has kty %q, %s; use another --out, or the --kind of that file",
+				path, kind.name, i, k.KeyType().String(), describeKeyType(k.KeyType()))
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// describeKeyType says which kind of key file a key of type kty belongs in.
+func describeKeyType(kty jwa.KeyType) string {
+	for _, k := range keyKinds {
+		if k.kty.String() == kty.String() {
+			return "a key of --kind " + k.name
+		}
+	}
+	return "a kind of key this service does not use"
 }
 
 // writeFileAtomic writes data to path through a new temporary file in the
@@ -124,7 +184,7 @@ func loadKeys(cfg config, log *slog.Logger) (*auth.KeySet, error) {
 		}
 		return ks, nil
 	}
-	b, err := readKeyFile(cfg.SigningKeys, log)
+	b, err := readKeyFile("ACCOUNTS_SIGNING_KEYS", cfg.SigningKeys, log)
 	if err != nil {
 		return nil, usageErrorf("ACCOUNTS_SIGNING_KEYS=%q: %v", cfg.SigningKeys, err)
 	}
@@ -135,16 +195,16 @@ func loadKeys(cfg config, log *slog.Logger) (*auth.KeySet, error) {
 	return ks, nil
 }
 
-// readKeyFile reads a key file, warning when others may read it or anyone but
-// its owner may write it. (Group read is left alone: Kubernetes mounts Secrets
-// group-readable for the pod's fsGroup.)
-func readKeyFile(path string, log *slog.Logger) ([]byte, error) {
+// readKeyFile reads the key file that setting names, warning when others may
+// read it or anyone but its owner may write it. (Group read is left alone:
+// Kubernetes mounts Secrets group-readable for the pod's fsGroup.)
+func readKeyFile(setting, path string, log *slog.Logger) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, errors.New("cannot read the key file: " + errors.Unwrap(err).Error())
 	}
 	if perm := st.Mode().Perm(); perm&0o027 != 0 {
-		log.Warn("ACCOUNTS_SIGNING_KEYS: the key file is readable or writable by others than its owner; chmod 600 (or 440 for a group) it",
+		log.Warn(setting+": the key file is readable or writable by others than its owner; chmod 600 (or 440 for a group) it",
 			slog.String("path", path), slog.String("mode", perm.String()))
 	}
 	return os.ReadFile(path)

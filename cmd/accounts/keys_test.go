@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/secrets"
 )
 
 func TestKeysGenerate(t *testing.T) {
@@ -40,6 +41,103 @@ func TestKeysGenerate(t *testing.T) {
 	if err := json.Unmarshal(rotated.PublicJSON(), &pub); err != nil || len(pub.Keys) != 2 || pub.Keys[1]["kid"] != first.SigningKeyID() {
 		t.Fatalf("rotated public set %s: want the new key, then the old one", rotated.PublicJSON())
 	}
+}
+
+// TestKeysGenerateEncryption: --kind encryption writes a key set of its own,
+// and --add rotates a new key in first while secrets sealed under the old one
+// still open.
+func TestKeysGenerateEncryption(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "enc.json")
+	ctx := context.Background()
+	if code, stdout, stderr := runCmd(t, ctx, nil, "keys", "generate", "--kind", "encryption", "--out", out); code != 0 || !strings.Contains(stdout, "new encryption key") || !strings.Contains(stdout, "1 key(s)") {
+		t.Fatalf("first key: exit %d %s%s", code, stdout, stderr)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v; want 0600", st.Mode().Perm(), err)
+	}
+	first := mustEncryptionKeySet(t, out)
+	sealed, err := first.Seal([]byte("totp seed"), []byte("user-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd(t, ctx, nil, "keys", "generate", "--kind", "encryption", "--out", out); code != 2 || !strings.Contains(stderr, "--add") {
+		t.Fatalf("overwriting without --add: exit %d %s", code, stderr)
+	}
+	if code, stdout, stderr := runCmd(t, ctx, nil, "keys", "generate", "--kind", "encryption", "--out", out, "--add"); code != 0 || !strings.Contains(stdout, "2 key(s)") {
+		t.Fatalf("rotation: exit %d %s%s", code, stdout, stderr)
+	}
+	rotated := mustEncryptionKeySet(t, out)
+	if kids := rotated.KeyIDs(); len(kids) != 2 || kids[0] == first.PrimaryKeyID() || kids[1] != first.PrimaryKeyID() {
+		t.Fatalf("rotated kids %q: want a new key, then the old one %q", kids, first.PrimaryKeyID())
+	}
+	if got, err := rotated.Open(sealed, []byte("user-1")); err != nil || string(got) != "totp seed" {
+		t.Fatalf("after --add the old secret opens as %q, %v; want the plaintext", got, err)
+	}
+}
+
+func mustEncryptionKeySet(t *testing.T, path string) *secrets.KeySet {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := secrets.ParseKeySet(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// TestKeysGenerateKindMismatch: --add never mixes signing and encryption keys
+// in one file, and leaves the file as it was.
+func TestKeysGenerateKindMismatch(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	signing, encryption := filepath.Join(dir, "signing.json"), filepath.Join(dir, "enc.json")
+	if code, _, stderr := runCmd(t, ctx, nil, "keys", "generate", "--out", signing); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := runCmd(t, ctx, nil, "keys", "generate", "--kind", "encryption", "--out", encryption); code != 0 {
+		t.Fatal(stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		file string
+		want string
+	}{
+		{"SigningFileAsEncryption", []string{"--kind", "encryption", "--out", signing, "--add"}, signing, "--kind signing"},
+		{"EncryptionFileAsSigning", []string{"--out", encryption, "--add"}, encryption, "--kind encryption"},
+		{"EncryptionFileAsExplicitSigning", []string{"--kind", "signing", "--out", encryption, "--add"}, encryption, "--kind encryption"},
+		{"UnknownKind", []string{"--kind", "hmac", "--out", filepath.Join(dir, "new.json")}, "", "signing or encryption"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var before []byte
+			if tt.file != "" {
+				before, _ = os.ReadFile(tt.file)
+			}
+			code, stdout, stderr := runCmd(t, ctx, nil, append([]string{"keys", "generate"}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d %s%s; want a usage error saying %q", code, stdout, stderr, tt.want)
+			}
+			if strings.Contains(stderr, `"d"`) || strings.Contains(stderr, `"k"`) {
+				t.Fatalf("the error shows key material: %s", stderr)
+			}
+			if tt.file == "" {
+				return
+			}
+			if after, _ := os.ReadFile(tt.file); string(after) != string(before) {
+				t.Fatalf("%s changed", tt.file)
+			}
+		})
+	}
+	mustKeySet(t, signing)
+	mustEncryptionKeySet(t, encryption)
 }
 
 func mustKeySet(t *testing.T, path string) *auth.KeySet {

@@ -35,6 +35,10 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	sealer, err := loadEncryptionKeys(cfg.EncryptionKeys, cfg.DevMode, log)
+	if err != nil {
+		return err
+	}
 	cfg.DB.Trace = tracing.Enabled(env.Getenv)
 	stopTracing, err := tracing.Setup(ctx, cfg.DB.Trace, version)
 	if err != nil {
@@ -65,7 +69,11 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	}
 	defer ln.Close()
 	cfg.Service.Mail.PublicURL = listenedPublicURL(cfg.Service.Mail.PublicURL, ln.Addr())
-	svc, err := wiring.New(cfg.Service, wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check, Listen: listen})
+	we := wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check, Listen: listen}
+	if sealer != nil { // a nil *KeySet in the interface would not be nil
+		we.Secrets = sealer
+	}
+	svc, err := wiring.New(cfg.Service, we)
 	if err != nil {
 		return err
 	}

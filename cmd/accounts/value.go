@@ -25,21 +25,22 @@ type kind[T any] struct {
 
 // The kinds of settings that are not numbers.
 var (
-	signingKeys  = kind[string]{parseString, "JWK set or PEM, inline or a file"}
-	nonEmpty     = kind[string]{parseNonEmpty, "non-empty"}
-	databaseURL  = kind[string]{parseDatabaseURL, "postgres:// URL"}
-	address      = kind[string]{parseAddr, "host:port"}
-	optionalAddr = kind[string]{parseOptionalAddr, "host:port or empty"}
-	boolean      = kind[bool]{parseBool, "true, false"}
-	logLevel     = kind[slog.Level]{parseLevel, "debug, info, warn, error"}
-	execMode     = kind[pgx.QueryExecMode]{parseExecMode, "cache_statement, exec, simple_protocol"}
-	origins      = kind[[]string]{parseOrigins, "origins, comma-separated"}
-	prefixes     = kind[[]netip.Prefix]{parsePrefixes, "CIDRs, comma-separated"}
-	directory    = kind[string]{parseString, "a directory"}
-	mailFrom     = kind[string]{parseMailFrom, "an address, with a name or not"}
-	smtpURL      = kind[string]{parseSMTPURL, "smtp:// or smtps:// URL"}
-	baseURLKind  = kind[string]{parseBaseURL, "http(s):// URL"}
-	verification = kind[string]{parseVerification, "off, optional, required"}
+	signingKeys    = kind[string]{parseString, "JWK set or PEM, inline or a file"}
+	encryptionKeys = kind[string]{parseString, "JWK set, inline or a file"}
+	nonEmpty       = kind[string]{parseNonEmpty, "non-empty"}
+	databaseURL    = kind[string]{parseDatabaseURL, "postgres:// URL"}
+	address        = kind[string]{parseAddr, "host:port"}
+	optionalAddr   = kind[string]{parseOptionalAddr, "host:port or empty"}
+	boolean        = kind[bool]{parseBool, "true, false"}
+	logLevel       = kind[slog.Level]{parseLevel, "debug, info, warn, error"}
+	execMode       = kind[pgx.QueryExecMode]{parseExecMode, "cache_statement, exec, simple_protocol"}
+	origins        = kind[[]string]{parseOrigins, "origins, comma-separated"}
+	prefixes       = kind[[]netip.Prefix]{parsePrefixes, "CIDRs, comma-separated"}
+	directory      = kind[string]{parseString, "a directory"}
+	mailFrom       = kind[string]{parseMailFrom, "an address, with a name or not"}
+	smtpURL        = kind[string]{parseSMTPURL, "smtp:// or smtps:// URL"}
+	baseURLKind    = kind[string]{parseBaseURL, "http(s):// URL"}
+	verification   = kind[string]{parseVerification, "off, optional, required"}
 )
 
 // bind applies k to dst: a setting's parser bound to its field.

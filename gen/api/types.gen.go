@@ -13,6 +13,12 @@ import (
 
 // Defines values for AuditAction.
 const (
+	MfaDisabled              AuditAction = "mfa.disabled"
+	MfaEnabled               AuditAction = "mfa.enabled"
+	MfaRecoveryCodesReplaced AuditAction = "mfa.recovery_codes_replaced"
+	MfaResetByAdmin          AuditAction = "mfa.reset_by_admin"
+	MfaVerified              AuditAction = "mfa.verified"
+	MfaVerifyFailed          AuditAction = "mfa.verify_failed"
 	SessionLoggedOut         AuditAction = "session.logged_out"
 	SessionRefreshReused     AuditAction = "session.refresh_reused"
 	SessionRevoked           AuditAction = "session.revoked"
@@ -37,6 +43,18 @@ const (
 // Valid indicates whether the value is a known member of the AuditAction enum.
 func (e AuditAction) Valid() bool {
 	switch e {
+	case MfaDisabled:
+		return true
+	case MfaEnabled:
+		return true
+	case MfaRecoveryCodesReplaced:
+		return true
+	case MfaResetByAdmin:
+		return true
+	case MfaVerified:
+		return true
+	case MfaVerifyFailed:
+		return true
 	case SessionLoggedOut:
 		return true
 	case SessionRefreshReused:
@@ -130,6 +148,10 @@ const (
 	CodeInvalidCursor                   ProblemCode = "INVALID_CURSOR"
 	CodeInvalidRefreshToken             ProblemCode = "INVALID_REFRESH_TOKEN"
 	CodeLastAdmin                       ProblemCode = "LAST_ADMIN"
+	CodeMFACodeInvalid                  ProblemCode = "MFA_CODE_INVALID"
+	CodeMFANotEnrolled                  ProblemCode = "MFA_NOT_ENROLLED"
+	CodeMFARequired                     ProblemCode = "MFA_REQUIRED"
+	CodeMFAUnavailable                  ProblemCode = "MFA_UNAVAILABLE"
 	CodeMalformedJSON                   ProblemCode = "MALFORMED_JSON"
 	CodeMethodNotAllowed                ProblemCode = "METHOD_NOT_ALLOWED"
 	CodeNotFound                        ProblemCode = "NOT_FOUND"
@@ -175,6 +197,14 @@ func (e ProblemCode) Valid() bool {
 	case CodeInvalidRefreshToken:
 		return true
 	case CodeLastAdmin:
+		return true
+	case CodeMFACodeInvalid:
+		return true
+	case CodeMFANotEnrolled:
+		return true
+	case CodeMFARequired:
+		return true
+	case CodeMFAUnavailable:
 		return true
 	case CodeMalformedJSON:
 		return true
@@ -348,6 +378,12 @@ type CreateUserRequest struct {
 	Role Role `json:"role"`
 }
 
+// CurrentPassword Your current password, for a change of your account's security.
+type CurrentPassword struct {
+	// CurrentPassword Your current password.
+	CurrentPassword string `json:"current_password"`
+}
+
 // Document A page served verbatim.
 type Document = string
 
@@ -483,6 +519,28 @@ type MailRequest struct {
 // Example: 3q2-7wEXAMPLEonlyDoNotUseLlq0vI5eH4uY8cQ4mZ2w
 type MailToken = string
 
+// MfaProof A code of the authenticator app, or one of the recovery codes. Give one.
+type MfaProof struct {
+	// Code The 6 digits the authenticator app shows now.
+	//
+	// Example: 123456
+	Code *OneTimeCode `json:"code,omitempty"`
+
+	// RecoveryCode A recovery code, with or without its dashes.
+	//
+	// Example: abcd-efgh-ijkl
+	RecoveryCode *string `json:"recovery_code,omitempty"`
+}
+
+// MfaStatus The caller's second factors.
+type MfaStatus struct {
+	// RecoveryCodesRemaining Recovery codes not used yet.
+	RecoveryCodesRemaining int `json:"recovery_codes_remaining"`
+
+	// TotpEnabled Whether an authenticator app is on.
+	TotpEnabled bool `json:"totp_enabled"`
+}
+
 // Name A display name, 1 to 100 characters after surrounding white space is
 // trimmed, without control or format characters (Unicode Cc, Cf, Zl, Zp).
 //
@@ -495,6 +553,11 @@ type Name = string
 //
 // Example: correct horse battery staple
 type NewPassword = string
+
+// OneTimeCode The 6 digits the authenticator app shows now.
+//
+// Example: 123456
+type OneTimeCode = string
 
 // OpenAPIDocument An OpenAPI 3.0 document.
 type OpenAPIDocument map[string]interface{}
@@ -571,6 +634,11 @@ type Problem struct {
 // each one's status and title) is checked against this list by a test, and
 // the SDKs take their code constants from it.
 type ProblemCode string
+
+// RecoveryCodes Recovery codes, shown once. Each works once, in place of a code.
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
 
 // RefreshRequest A refresh token to rotate.
 type RefreshRequest struct {
@@ -657,6 +725,12 @@ type TokenPair struct {
 	// Example: 900
 	ExpiresIn int `json:"expires_in"`
 
+	// MfaRequired The user has a second factor that this session has not verified: the
+	// access token (`aal1`) is good only for `POST /api/v1/auth/mfa/verify`,
+	// `GET /api/v1/users/me`, `GET /api/v1/auth/sessions` and logout; verify a
+	// code to get a pair at `aal2`.
+	MfaRequired bool `json:"mfa_required"`
+
 	// RefreshToken An opaque token for one refresh. Store it securely.
 	RefreshToken string `json:"refresh_token"`
 
@@ -666,6 +740,39 @@ type TokenPair struct {
 
 // TokenPairTokenType Always `Bearer`.
 type TokenPairTokenType string
+
+// TotpCode A code of the authenticator app.
+type TotpCode struct {
+	// Code The 6 digits the authenticator app shows now.
+	//
+	// Example: 123456
+	Code OneTimeCode `json:"code"`
+}
+
+// TotpConfirmation The factor is on.
+type TotpConfirmation struct {
+	// RecoveryCodes 10 recovery codes, shown this once.
+	RecoveryCodes []string `json:"recovery_codes"`
+
+	// Tokens An access token and the refresh token that renews it.
+	Tokens TokenPair `json:"tokens"`
+}
+
+// TotpEnrollment A pending TOTP factor, for the authenticator app.
+type TotpEnrollment struct {
+	// OtpauthUri The `otpauth://totp/…` URI of the secret.
+	//
+	// Example: otpauth://totp/accounts:ada@example.com?algorithm=SHA1&digits=6&issuer=accounts&period=30&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// QrCode A PNG of the URI as a QR code, as a `data:image/png;base64,…` URL.
+	QrCode string `json:"qr_code"`
+
+	// Secret The base32 secret, for typing into the app.
+	//
+	// Example: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+	Secret string `json:"secret"`
+}
 
 // User A user account. Never carries a password or its hash.
 type User struct {
@@ -906,6 +1013,9 @@ type LoginJSONRequestBody = LoginRequest
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = LogoutRequest
 
+// VerifyMfaJSONRequestBody defines body for VerifyMfa for application/json ContentType.
+type VerifyMfaJSONRequestBody = MfaProof
+
 // ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
 type ResetPasswordJSONRequestBody = PasswordReset
 
@@ -923,6 +1033,15 @@ type CreateUserJSONRequestBody = CreateUserRequest
 
 // RequestEmailChangeJSONRequestBody defines body for RequestEmailChange for application/json ContentType.
 type RequestEmailChangeJSONRequestBody = EmailChangeRequest
+
+// DisableTotpJSONRequestBody defines body for DisableTotp for application/json ContentType.
+type DisableTotpJSONRequestBody = CurrentPassword
+
+// EnrollTotpJSONRequestBody defines body for EnrollTotp for application/json ContentType.
+type EnrollTotpJSONRequestBody = CurrentPassword
+
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TotpCode
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserPatch

@@ -170,6 +170,21 @@ type LoginFailure struct {
 	UpdatedAt    time.Time
 }
 
+type MfaRecoveryCode struct {
+	UserID   uuid.UUID
+	CodeHash []byte
+	UsedAt   *time.Time
+}
+
+type MfaTotp struct {
+	UserID        uuid.UUID
+	Secret        []byte
+	PendingSecret []byte
+	ConfirmedAt   *time.Time
+	LastStep      int64
+	CreatedAt     time.Time
+}
+
 type RateLimit struct {
 	Key string
 	Tat time.Time
@@ -193,6 +208,8 @@ type Session struct {
 	RevokeReason *string
 	UserAgent    string
 	Ip           *netip.Addr
+	Aal          int16
+	Amr          []string
 }
 
 type User struct {

@@ -87,6 +87,8 @@ SELECT rt.used_at, rt.replayed_at,
        u.role, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        (u.disabled_at IS NOT NULL)::boolean AS user_disabled,
        (u.email_verified_at IS NOT NULL)::boolean AS email_verified,
+       s.aal, s.amr,
+       EXISTS (SELECT 1 FROM mfa_totp f WHERE f.user_id = s.user_id AND f.confirmed_at IS NOT NULL)::boolean AS mfa_active,
        now()::timestamptz AS now
 FROM refresh_tokens rt
 JOIN sessions s ON s.id = rt.session_id
@@ -107,6 +109,9 @@ type GetRefreshTokenForUpdateRow struct {
 	UserDeleted   bool
 	UserDisabled  bool
 	EmailVerified bool
+	Aal           int16
+	Amr           []string
+	MfaActive     bool
 	Now           time.Time
 }
 
@@ -129,6 +134,9 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 		&i.UserDeleted,
 		&i.UserDisabled,
 		&i.EmailVerified,
+		&i.Aal,
+		&i.Amr,
+		&i.MfaActive,
 		&i.Now,
 	)
 	return i, err

@@ -121,11 +121,12 @@ func (q *Queries) GetCredentialsByEmail(ctx context.Context, emailKey string) (G
 }
 
 const getCredentialsByIDForShare = `-- name: GetCredentialsByIDForShare :one
-SELECT role, password_hash, (disabled_at IS NOT NULL)::boolean AS disabled,
-       (email_verified_at IS NOT NULL)::boolean AS email_verified
-FROM users
-WHERE id = $1 AND deleted_at IS NULL
-FOR SHARE
+SELECT u.role, u.password_hash, (u.disabled_at IS NOT NULL)::boolean AS disabled,
+       (u.email_verified_at IS NOT NULL)::boolean AS email_verified,
+       EXISTS (SELECT 1 FROM mfa_totp f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)::boolean AS mfa_active
+FROM users u
+WHERE u.id = $1 AND u.deleted_at IS NULL
+FOR SHARE OF u
 `
 
 type GetCredentialsByIDForShareRow struct {
@@ -133,6 +134,7 @@ type GetCredentialsByIDForShareRow struct {
 	PasswordHash  string
 	Disabled      bool
 	EmailVerified bool
+	MfaActive     bool
 }
 
 // The re-read of a login at session start. The row stays locked FOR SHARE until
@@ -147,6 +149,7 @@ func (q *Queries) GetCredentialsByIDForShare(ctx context.Context, id uuid.UUID) 
 		&i.PasswordHash,
 		&i.Disabled,
 		&i.EmailVerified,
+		&i.MfaActive,
 	)
 	return i, err
 }

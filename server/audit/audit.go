@@ -41,13 +41,20 @@ const (
 	UserEmailVerified        Action = "user.email_verified"
 	UserPasswordReset        Action = "user.password_reset"
 	UserEmailChangeRequested Action = "user.email_change_requested"
+	MFAEnabled               Action = "mfa.enabled"
+	MFADisabled              Action = "mfa.disabled"
+	MFAVerified              Action = "mfa.verified"
+	MFAVerifyFailed          Action = "mfa.verify_failed"
+	MFARecoveryCodesReplaced Action = "mfa.recovery_codes_replaced"
+	MFAResetByAdmin          Action = "mfa.reset_by_admin"
 )
 
 // Actions lists every action, in the order of the spec's enum.
 var Actions = []Action{UserRegistered, UserCreatedByAdmin, UserLoginSucceeded, UserLoginFailed, SessionRefreshReused,
 	SessionLoggedOut, SessionRevoked, UserPasswordChanged, UserPasswordResetByAdmin, UserEmailChanged, UserNameChanged,
 	UserRoleChanged, UserDeleted, UserRestored, UserDisabled, UserEnabled,
-	UserEmailVerified, UserPasswordReset, UserEmailChangeRequested}
+	UserEmailVerified, UserPasswordReset, UserEmailChangeRequested,
+	MFAEnabled, MFADisabled, MFAVerified, MFAVerifyFailed, MFARecoveryCodesReplaced, MFAResetByAdmin}
 
 // maxUserAgent bounds the User-Agent kept with an event, in bytes.
 const maxUserAgent = 512

@@ -20,6 +20,7 @@ const (
 	ActionDisableUser                    // PATCH /users/{id} with disabled
 	ActionListUserSessions               // GET /users/{id}/sessions
 	ActionEndUserSessions                // DELETE /users/{id}/sessions, …/sessions/{sid}
+	ActionResetMFA                       // DELETE /users/{id}/mfa
 )
 
 // Decision is the outcome of Authorize.
@@ -44,8 +45,8 @@ const (
 //     whatever the target: the answer says nothing about it.
 //   - Operations on a user are allowed to that user and to admins; anyone else
 //     gets NotFound.
-//   - Changing a role is for admins only: Forbidden to a user on themself,
-//     NotFound on anyone else.
+//   - Changing a role and resetting second factors are for admins only:
+//     Forbidden to a user on themself, NotFound on anyone else.
 //   - Disabling or enabling is for admins only, on others: Forbidden to anyone
 //     on themself (an admin included: suspending an admin is another admin's
 //     decision, and a disabled admin could not undo it), NotFound to a user on
@@ -58,7 +59,7 @@ func Authorize(p Principal, a Action, target uuid.UUID) Decision {
 			return Allow
 		}
 		return Forbidden
-	case ActionChangeRole:
+	case ActionChangeRole, ActionResetMFA:
 		switch {
 		case admin:
 			return Allow

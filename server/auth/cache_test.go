@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -109,7 +110,7 @@ func TestTokenCache_Put(t *testing.T) {
 			if tt.stored {
 				wantLen = 1
 			}
-			if ok != tt.stored || ok && got != p || c.len() != wantLen {
+			if ok != tt.stored || ok && !reflect.DeepEqual(got, p) || c.len() != wantLen {
 				t.Errorf("get = %+v, %v (len %d); want stored=%v", got, ok, c.len(), tt.stored)
 			}
 		})
@@ -123,7 +124,7 @@ func TestTokens_VerifyUsesCache(t *testing.T) {
 	e := newTokenEnv(t, 4)
 	planted := livePrincipal(0)
 	e.tokens.cache.put(sha256.Sum256([]byte("planted")), planted, t0)
-	if p, err := e.tokens.Verify("planted"); err != nil || p != planted {
+	if p, err := e.tokens.Verify("planted"); err != nil || !reflect.DeepEqual(p, planted) {
 		t.Fatalf("Verify(planted) = %+v, %v; want the cached principal", p, err)
 	}
 	tok, user, _ := e.issue(t, RoleUser)

@@ -25,6 +25,11 @@ type Principal struct {
 	ExpiresAt time.Time
 	// EmailVerified is the token's email_verified claim.
 	EmailVerified bool
+	// Assurance is the token's aal and amr.
+	Assurance Assurance
+	// MFARequired: the user has a second factor this session has not
+	// verified; the token is good only for the operations allowed at aal1.
+	MFARequired bool
 }
 
 // IsAdmin reports whether the caller is an admin.

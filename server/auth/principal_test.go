@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func TestPrincipal_Context(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, ok := PrincipalFrom(tt.ctx)
-			if ok != tt.wantOK || got != tt.want {
+			if ok != tt.wantOK || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("PrincipalFrom = %+v, %v; want %+v, %v", got, ok, tt.want, tt.wantOK)
 			}
 		})

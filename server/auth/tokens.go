@@ -78,10 +78,19 @@ type Subject struct {
 	// EmailVerified is the email_verified claim: the address was proven to
 	// reach the user when the token was issued.
 	EmailVerified bool
+	// Assurance is the session's level and methods (the aal and amr claims).
+	Assurance Assurance
+	// MFARequired is the mfa_required claim: the user has an active second
+	// factor that this session has not verified, so the token is good only
+	// for verifying it and a few reads (an aal1 token of an MFA user).
+	MFARequired bool
 }
 
 // Issue signs an access token for a session.
 func (t *Tokens) Issue(s Subject) (string, error) {
+	if s.Assurance.Level == 0 || len(s.Assurance.Methods) == 0 {
+		s.Assurance = PasswordOnly()
+	}
 	now := t.opts.Now().Truncate(time.Second)
 	tok, err := jwt.NewBuilder().
 		Issuer(t.opts.Issuer).
@@ -93,6 +102,9 @@ func (t *Tokens) Issue(s Subject) (string, error) {
 		Claim("sid", s.SessionID.String()).
 		Claim("role", string(s.Role)).
 		Claim("email_verified", s.EmailVerified).
+		Claim("aal", s.Assurance.Level.String()).
+		Claim("amr", s.Assurance.Methods).
+		Claim("mfa_required", s.MFARequired).
 		Build()
 	if err != nil {
 		return "", fmt.Errorf("auth: building a token: %w", err)
@@ -197,5 +209,49 @@ func principalOf(tok jwt.Token) (Principal, error) {
 			return Principal{}, errors.New("email_verified must be a boolean")
 		}
 	}
-	return Principal{UserID: userID, SessionID: sessionID, Role: Role(role), ExpiresAt: exp, EmailVerified: verified}, nil
+	as, mfaRequired, err := assuranceOf(tok)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{UserID: userID, SessionID: sessionID, Role: Role(role), ExpiresAt: exp, EmailVerified: verified,
+		Assurance: as, MFARequired: mfaRequired}, nil
+}
+
+// assuranceOf reads the aal, amr and mfa_required claims. A token without
+// them (issued before they existed) is aal1 by a password, with no factor to
+// verify: what its session was.
+func assuranceOf(tok jwt.Token) (Assurance, bool, error) {
+	as := Assurance{Level: AAL1, Methods: []string{MethodPassword}}
+	if tok.Has("aal") {
+		var aal string
+		if err := tok.Get("aal", &aal); err != nil {
+			return Assurance{}, false, errors.New("aal must be a string")
+		}
+		level, ok := ParseLevel(aal)
+		if !ok {
+			return Assurance{}, false, fmt.Errorf("unknown aal %q", aal)
+		}
+		as.Level = level
+	}
+	if tok.Has("amr") {
+		var amr []any
+		if err := tok.Get("amr", &amr); err != nil {
+			return Assurance{}, false, errors.New("amr must be an array of strings")
+		}
+		as.Methods = as.Methods[:0]
+		for _, m := range amr {
+			s, ok := m.(string)
+			if !ok {
+				return Assurance{}, false, errors.New("amr must be an array of strings")
+			}
+			as.Methods = append(as.Methods, s)
+		}
+	}
+	var required bool
+	if tok.Has("mfa_required") {
+		if err := tok.Get("mfa_required", &required); err != nil {
+			return Assurance{}, false, errors.New("mfa_required must be a boolean")
+		}
+	}
+	return as, required, nil
 }

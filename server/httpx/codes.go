@@ -24,6 +24,7 @@ var codeTable = []CodeInfo{
 	{api.CodeWeakPassword, http.StatusBadRequest, "Password too weak"},
 	{api.CodeInvalidCursor, http.StatusBadRequest, "Invalid cursor"},
 	{api.CodeTokenInvalid, http.StatusBadRequest, "Invalid link or code"},
+	{api.CodeMFACodeInvalid, http.StatusBadRequest, "Invalid code"},
 	{api.CodeUnauthenticated, http.StatusUnauthorized, "Authentication required"},
 	{api.CodeInvalidCredentials, http.StatusUnauthorized, "Invalid credentials"},
 	{api.CodeInvalidRefreshToken, http.StatusUnauthorized, "Invalid refresh token"},
@@ -32,6 +33,7 @@ var codeTable = []CodeInfo{
 	{api.CodeAccountDisabled, http.StatusForbidden, "Account disabled"},
 	{api.CodeEmailNotVerified, http.StatusForbidden, "Email address not verified"},
 	{api.CodeEmailChangeRequiresConfirmation, http.StatusForbidden, "Email change requires confirmation"},
+	{api.CodeMFARequired, http.StatusForbidden, "Second factor required"},
 	{api.CodeNotFound, http.StatusNotFound, "Not found"},
 	{api.CodeUserNotFound, http.StatusNotFound, "User not found"},
 	{api.CodeSessionNotFound, http.StatusNotFound, "Session not found"},
@@ -39,6 +41,7 @@ var codeTable = []CodeInfo{
 	{api.CodeEmailTaken, http.StatusConflict, "Email address already registered"},
 	{api.CodeLastAdmin, http.StatusConflict, "Last admin"},
 	{api.CodeUserNotDeleted, http.StatusConflict, "User not deleted"},
+	{api.CodeMFANotEnrolled, http.StatusConflict, "No second factor"},
 	{api.CodePreconditionFailed, http.StatusPreconditionFailed, "Precondition failed"},
 	{api.CodePayloadTooLarge, http.StatusRequestEntityTooLarge, "Request body too large"},
 	{api.CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "Unsupported media type"},
@@ -48,6 +51,7 @@ var codeTable = []CodeInfo{
 	{api.CodeOverloaded, http.StatusServiceUnavailable, "Overloaded"},
 	{api.CodeDatabaseUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
 	{api.CodeEmailUnavailable, http.StatusServiceUnavailable, "Email unavailable"},
+	{api.CodeMFAUnavailable, http.StatusServiceUnavailable, "MFA unavailable"},
 }
 
 // codeIndex finds a code's row.

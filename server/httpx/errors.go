@@ -77,6 +77,9 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 	if p, ok := eh.validationProblem(c, he); ok {
 		return p
 	}
+	if errors.Is(he, errMFARequired) {
+		return Problem(ctx, api.CodeMFARequired, "Verify your second factor first (POST /api/v1/auth/mfa/verify): this needs an aal2 token.")
+	}
 	switch he.Code {
 	case http.StatusNotFound:
 		return Problem(ctx, api.CodeNotFound, "No resource at "+c.Request().URL.Path+".")
@@ -101,6 +104,8 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 		return Problem(ctx, api.CodeOverloaded, "Too many password checks at once; retry in "+retry+" second(s).")
 	case errors.Is(he, errDatabaseUnavailable):
 		return Problem(ctx, api.CodeDatabaseUnavailable, "The database is unavailable; nothing was changed. Retry in "+retry+" second(s).")
+	case errors.Is(he, errMFAUnavailable):
+		return Problem(ctx, api.CodeMFAUnavailable, "This service stores no second factor: its operator has not configured encryption keys.")
 	case errors.Is(he, errEmailUnavailable):
 		return Problem(ctx, api.CodeEmailUnavailable, "This service sends no mail: its operator has not configured a mail server.")
 	}

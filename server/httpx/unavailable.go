@@ -16,7 +16,25 @@ var (
 	errDatabaseUnavailable = errors.New("database unavailable")
 	// errEmailUnavailable marks an email operation of a service without mail.
 	errEmailUnavailable = errors.New("email unavailable")
+	// errMFAUnavailable marks an MFA operation of a service without
+	// encryption keys.
+	errMFAUnavailable = errors.New("mfa unavailable")
+	// errMFARequired marks an operation an unverified second factor may not
+	// call.
+	errMFARequired = errors.New("mfa required")
 )
+
+// MFAUnavailable answers 503 MFA_UNAVAILABLE: the service has no encryption
+// keys, so it can store no second factor.
+func MFAUnavailable(c echo.Context) error {
+	return unavailable(c, emailRetry, errMFAUnavailable)
+}
+
+// MFARequired answers 403 MFA_REQUIRED: the caller's token is aal1 and their
+// user has a second factor, which the operation needs verified.
+func MFARequired() error {
+	return &echo.HTTPError{Code: http.StatusForbidden, Message: errMFARequired.Error(), Internal: errMFARequired}
+}
 
 // emailRetry is the Retry-After of EmailUnavailable: mail comes back only when
 // an operator configures it, so a client should not poll.

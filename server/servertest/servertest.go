@@ -26,6 +26,7 @@ import (
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/mailtest"
+	"github.com/meridianhq/accounts/server/secrets"
 	"github.com/meridianhq/accounts/server/sessions"
 	"github.com/meridianhq/accounts/server/testdb"
 	"github.com/meridianhq/accounts/server/users"
@@ -77,6 +78,10 @@ type Options struct {
 	Logger *slog.Logger
 	// ListenURL is the revocation listener's database; empty: the pool's.
 	ListenURL string
+	// Secrets encrypts second-factor secrets; nil: a key set shared by every
+	// test service, unless NoMFA turns second factors off.
+	Secrets users.Sealer
+	NoMFA   bool
 }
 
 // Env is one test's service.
@@ -96,6 +101,10 @@ type Env struct {
 
 // sharedKeys sign the tokens of every Env that does not ask for other keys.
 var sharedKeys = sync.OnceValues(func() (*auth.KeySet, error) { return auth.NewEphemeralKeySet(rand.Reader) })
+
+// sharedSecrets encrypt the second factors of every Env that does not ask for
+// other keys.
+var sharedSecrets = sync.OnceValues(func() (*secrets.KeySet, error) { return secrets.NewEphemeralKeySet(rand.Reader) })
 
 // New starts a service for t, adjusted by mods, and stops it when t ends.
 func New(t testing.TB, mods ...func(*Options)) *Env {
@@ -145,7 +154,14 @@ func Start(ctx context.Context, o Options, wrap func(http.Handler) http.Handler)
 	if check == nil {
 		check = func(context.Context) error { return nil }
 	}
-	env := wiring.Env{Logger: o.Logger, Pool: o.Pool, Keys: keys, SchemaCheck: check, Hasher: o.Hasher}
+	env := wiring.Env{Logger: o.Logger, Pool: o.Pool, Keys: keys, SchemaCheck: check, Hasher: o.Hasher, Secrets: o.Secrets}
+	if env.Secrets == nil && !o.NoMFA {
+		ks, err := sharedSecrets()
+		if err != nil {
+			return nil, nil, err
+		}
+		env.Secrets = ks
+	}
 	if o.ListenURL != "" {
 		lc, err := pgx.ParseConfig(o.ListenURL)
 		if err != nil {

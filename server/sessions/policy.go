@@ -81,4 +81,6 @@ const (
 	ReasonUserDisabled    Reason = "user_disabled"
 	ReasonPasswordReset   Reason = "password_reset"
 	ReasonEmailChanged    Reason = "email_changed"
+	ReasonMFAEnabled      Reason = "mfa_enabled"
+	ReasonMFAReset        Reason = "mfa_reset"
 )

@@ -80,7 +80,11 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 	if err := tx.TouchSession(ctx, row.SessionID); err != nil {
 		return Rotation{}, err
 	}
-	pair, err := s.pair(auth.Subject{UserID: row.UserID, SessionID: row.SessionID, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified}, next.Text)
+	// A refresh keeps the session's level; a factor enrolled since (in
+	// another session) makes an aal1 session verify it.
+	as := auth.Assurance{Level: auth.Level(row.Aal), Methods: row.Amr}
+	pair, err := s.pair(auth.Subject{UserID: row.UserID, SessionID: row.SessionID, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified,
+		Assurance: as, MFARequired: row.MfaActive && as.Level < auth.AAL2}, next.Text)
 	return Rotation{Outcome: Rotated, Pair: pair}, err
 }
 

@@ -68,7 +68,7 @@ func begin(t *testing.T, s *Service, user uuid.UUID, c Client) Pair {
 	t.Helper()
 	var p Pair
 	err := store.InTx(context.Background(), s.pool, func(tx *store.Tx) (err error) {
-		p, err = s.Begin(context.Background(), tx, user, auth.RoleUser, false, c)
+		p, err = s.Begin(context.Background(), tx, Start{User: user, Role: auth.RoleUser}, c)
 		return err
 	})
 	if err != nil {

@@ -25,12 +25,24 @@ type Pair struct {
 	Refresh   string
 	// ExpiresIn is the access token's lifetime.
 	ExpiresIn time.Duration
+	// MFARequired: the session must verify the user's second factor.
+	MFARequired bool
 }
 
-// Begin starts a session for user inside tx (the login's transaction) with its
-// first refresh token, and returns its pair; role and verified are the user's
-// as of that transaction.
-func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role auth.Role, verified bool, c Client) (Pair, error) {
+// Start is what a login knows of its user, as of its transaction.
+type Start struct {
+	User          uuid.UUID
+	Role          auth.Role
+	EmailVerified bool
+	// MFA: the user has an active second factor, which the session must verify
+	// before it is good for more than a few operations.
+	MFA bool
+}
+
+// Begin starts a session by password (aal1) for st.User inside tx (the
+// login's transaction) with its first refresh token, and returns its pair.
+func (s *Service) Begin(ctx context.Context, tx *store.Tx, st Start, c Client) (Pair, error) {
+	user := st.User
 	sessionID, err := uuid.NewV7()
 	if err != nil {
 		return Pair{}, err
@@ -52,7 +64,8 @@ func (s *Service) Begin(ctx context.Context, tx *store.Tx, user uuid.UUID, role 
 	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: sessionID}); err != nil {
 		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
 	}
-	return s.pair(auth.Subject{UserID: user, SessionID: sessionID, Role: role, EmailVerified: verified}, refresh.Text)
+	return s.pair(auth.Subject{UserID: user, SessionID: sessionID, Role: st.Role, EmailVerified: st.EmailVerified,
+		Assurance: auth.PasswordOnly(), MFARequired: st.MFA}, refresh.Text)
 }
 
 // pair signs an access token and pairs it with a refresh token.
@@ -61,5 +74,6 @@ func (s *Service) pair(sub auth.Subject, refresh string) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
-	return Pair{UserID: sub.UserID, SessionID: sub.SessionID, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL()}, nil
+	return Pair{UserID: sub.UserID, SessionID: sub.SessionID, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL(),
+		MFARequired: sub.MFARequired}, nil
 }

@@ -193,7 +193,7 @@ func (us *Service) beginLogin(ctx context.Context, tx *store.Tx, id uuid.UUID, v
 		// does not know it.
 		return sessions.Pair{}, &UnverifiedLogin{UserID: id}
 	}
-	pair, err := us.sessions.Begin(ctx, tx, id, auth.Role(cur.Role), cur.EmailVerified, c)
+	pair, err := us.sessions.Begin(ctx, tx, sessions.Start{User: id, Role: auth.Role(cur.Role), EmailVerified: cur.EmailVerified, MFA: cur.MfaActive}, c)
 	if err != nil {
 		return sessions.Pair{}, err
 	}

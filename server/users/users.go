@@ -97,6 +97,7 @@ type Service struct {
 	sessions *sessions.Service
 	backoff  *ratelimit.Backoff
 	mail     MailOptions
+	mfa      MFAOptions
 	floor    atomic.Int64 // FailureFloor, in nanoseconds
 }
 
@@ -117,6 +118,8 @@ type Options struct {
 	Backoff *ratelimit.Backoff
 	// Mail configures the email flows; its zero value turns them off.
 	Mail MailOptions
+	// MFA configures second factors; its zero value turns them off.
+	MFA MFAOptions
 }
 
 // New returns a Service.
@@ -124,5 +127,5 @@ func New(o Options) *Service {
 	if o.Slots == nil {
 		o.Slots = auth.NewCPUSlots(0, auth.Queue{})
 	}
-	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff, mail: o.Mail}
+	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff, mail: o.Mail, mfa: o.MFA}
 }

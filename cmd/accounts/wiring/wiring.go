@@ -101,6 +101,9 @@ type Env struct {
 	// Listen is the revocation listener's connection (ACCOUNTS_LISTEN_DATABASE_URL);
 	// nil: one like the pool's.
 	Listen *pgx.ConnConfig
+	// Secrets encrypts second-factor secrets at rest (ACCOUNTS_ENCRYPTION_KEYS);
+	// nil: MFA is off.
+	Secrets users.Sealer
 }
 
 // Service is the built service.
@@ -157,7 +160,7 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	us, err := buildUsers(cfg, env, m, sess, backoff, mailOptions(cfg, jobs, limiter))
+	us, err := buildUsers(cfg, env, m, sess, backoff, mailOptions(cfg, jobs, limiter), mfaOptions(cfg, env))
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +182,7 @@ func New(cfg Config, env Env) (*Service, error) {
 }
 
 // buildUsers returns the users service, with its hasher and CPU slots.
-func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service, backoff *ratelimit.Backoff, mail users.MailOptions) (*users.Service, error) {
+func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service, backoff *ratelimit.Backoff, mail users.MailOptions, mfa users.MFAOptions) (*users.Service, error) {
 	hasher, slots, err := buildHasher(cfg, env)
 	if err != nil {
 		return nil, err
@@ -188,7 +191,7 @@ func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service,
 		slots.Observe(m.HashWaited)
 		m.WatchHashing(slots.Running, slots.Waiting)
 	}
-	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail}), nil
+	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail, MFA: mfa}), nil
 }
 
 // buildJobs returns the job queue: the mail worker when mail is configured,
@@ -230,6 +233,18 @@ func mailOptions(cfg Config, jobs *outbox.Queue, limiter ratelimit.Limiter) user
 		Outbox: jobs, Links: mail.Links{Public: cfg.Mail.PublicURL, App: cfg.Mail.LinkBase},
 		Verification: v, Budget: limiter, Now: cfg.Tokens.Now,
 	}
+}
+
+// mfaWrongCodes is how many wrong second-factor codes a user may enter in a
+// row before each further one waits (1 s, doubling, at most 5 min).
+const mfaWrongCodes = 5
+
+// mfaOptions are the second factors of env: off without encryption keys.
+func mfaOptions(cfg Config, env Env) users.MFAOptions {
+	if env.Secrets == nil {
+		return users.MFAOptions{}
+	}
+	return users.MFAOptions{Sealer: env.Secrets, Issuer: cfg.Tokens.Issuer, Backoff: ratelimit.NewBackoff(env.Pool, mfaWrongCodes), Now: cfg.Tokens.Now}
 }
 
 // Start loads the revoked set and keeps it current, and works the job queue,

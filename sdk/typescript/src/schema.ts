@@ -334,6 +334,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify the second factor
+         * @description After a login that answered `mfa_required: true`, exchanges a code of the
+         *     authenticator app (or one recovery code) for a new token pair at `aal2`, for
+         *     the same session; the pair replaces the one of the login. A code is good
+         *     once. Wrong codes are limited per user, whatever the client: past 5, every
+         *     code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
+         */
+        post: operations["verifyMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/email-verification/request": {
         parameters: {
             query?: never;
@@ -468,6 +492,97 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My second factors
+         * @description Whether TOTP is on, and how many recovery codes are left.
+         */
+        get: operations["getMfa"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol an authenticator app
+         * @description Starts a TOTP enrolment (RFC 6238: SHA-1, 6 digits, 30 s) after your
+         *     current password: the secret, its `otpauth://` URI and a QR code of it for
+         *     the app. It is pending until confirmed with a first code; enrolling again
+         *     replaces a pending enrolment. With a factor already on, this needs an
+         *     `aal2` token, and the new secret replaces the old one once confirmed.
+         */
+        post: operations["enrollTotp"];
+        /**
+         * Turn TOTP off
+         * @description Removes your authenticator app and your recovery codes, with an `aal2` token
+         *     and your current password.
+         */
+        delete: operations["disableTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the enrolment
+         * @description Turns the pending factor on with a first code of the app. The answer holds
+         *     10 recovery codes, shown this once (each works once, in place of a code),
+         *     and a token pair at `aal2` for this session. Your other sessions end.
+         */
+        post: operations["confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes
+         * @description 10 new recovery codes, shown this once; the old ones stop working. Needs an `aal2` token.
+         */
+        post: operations["replaceRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -660,6 +775,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset a user's second factors
+         * @description Admins: removes the user's authenticator app and recovery codes, and ends
+         *     every session of the user (audited as `mfa.reset_by_admin`). No admin can
+         *     read a secret. 409 `MFA_NOT_ENROLLED` when the user has no factor.
+         */
+        delete: operations["resetUserMfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}/restore": {
         parameters: {
             query?: never;
@@ -793,7 +933,7 @@ export interface components {
          *     may be added.
          * @enum {string}
          */
-        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored" | "user.disabled" | "user.enabled" | "user.email_verified" | "user.password_reset" | "user.email_change_requested";
+        AuditAction: "user.registered" | "user.created_by_admin" | "user.login_succeeded" | "user.login_failed" | "session.refresh_reused" | "session.logged_out" | "session.revoked" | "user.password_changed" | "user.password_reset_by_admin" | "user.email_changed" | "user.name_changed" | "user.role_changed" | "user.deleted" | "user.restored" | "user.disabled" | "user.enabled" | "user.email_verified" | "user.password_reset" | "user.email_change_requested" | "mfa.enabled" | "mfa.disabled" | "mfa.verified" | "mfa.verify_failed" | "mfa.recovery_codes_replaced" | "mfa.reset_by_admin";
         /** @description One thing that happened to an account. */
         AuditEvent: {
             /**
@@ -881,6 +1021,64 @@ export interface components {
             current_password?: string;
             new_password: components["schemas"]["NewPassword"];
         };
+        /** @description Your current password, for a change of your account's security. */
+        CurrentPassword: {
+            /**
+             * Format: password
+             * @description Your current password.
+             */
+            current_password: string;
+        };
+        /** @description A code of the authenticator app. */
+        TotpCode: {
+            code: components["schemas"]["OneTimeCode"];
+        };
+        /**
+         * @description The 6 digits the authenticator app shows now.
+         * @example 123456
+         */
+        OneTimeCode: string;
+        /** @description A code of the authenticator app, or one of the recovery codes. Give one. */
+        MfaProof: {
+            code?: components["schemas"]["OneTimeCode"];
+            /**
+             * @description A recovery code, with or without its dashes.
+             * @example abcd-efgh-ijkl
+             */
+            recovery_code?: string;
+        };
+        /** @description A pending TOTP factor, for the authenticator app. */
+        TotpEnrollment: {
+            /**
+             * @description The base32 secret, for typing into the app.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description The `otpauth://totp/…` URI of the secret.
+             * @example otpauth://totp/accounts:ada@example.com?algorithm=SHA1&digits=6&issuer=accounts&period=30&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            otpauth_uri: string;
+            /** @description A PNG of the URI as a QR code, as a `data:image/png;base64,…` URL. */
+            qr_code: string;
+        };
+        /** @description Recovery codes, shown once. Each works once, in place of a code. */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        /** @description The factor is on. */
+        TotpConfirmation: {
+            /** @description 10 recovery codes, shown this once. */
+            recovery_codes: string[];
+            tokens: components["schemas"]["TokenPair"];
+        };
+        /** @description The caller's second factors. */
+        MfaStatus: {
+            /** @description Whether an authenticator app is on. */
+            totp_enabled: boolean;
+            /** @description Recovery codes not used yet. */
+            recovery_codes_remaining: number;
+        };
         /** @description The address a mail is asked for. */
         MailRequest: {
             email: components["schemas"]["Email"];
@@ -965,6 +1163,13 @@ export interface components {
             expires_in: number;
             /** @description An opaque token for one refresh. Store it securely. */
             refresh_token: string;
+            /**
+             * @description The user has a second factor that this session has not verified: the
+             *     access token (`aal1`) is good only for `POST /api/v1/auth/mfa/verify`,
+             *     `GET /api/v1/users/me`, `GET /api/v1/auth/sessions` and logout; verify a
+             *     code to get a pair at `aal2`.
+             */
+            mfa_required: boolean;
         };
         /** @description A login session. */
         Session: {
@@ -1092,7 +1297,7 @@ export interface components {
          *     the SDKs take their code constants from it.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "EMAIL_CHANGE_REQUIRES_CONFIRMATION" | "TOKEN_INVALID" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "EMAIL_UNAVAILABLE" | "INTERNAL";
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "EMAIL_CHANGE_REQUIRES_CONFIRMATION" | "TOKEN_INVALID" | "MFA_REQUIRED" | "MFA_CODE_INVALID" | "MFA_NOT_ENROLLED" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "EMAIL_UNAVAILABLE" | "MFA_UNAVAILABLE" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -1110,8 +1315,10 @@ export interface components {
     responses: {
         /**
          * @description The request is invalid: `VALIDATION_FAILED` (with per-field `errors`),
-         *     `MALFORMED_JSON`, `WEAK_PASSWORD`, or `TOKEN_INVALID` (a mail's token or
-         *     code that is unknown, used, superseded or expired).
+         *     `MALFORMED_JSON`, `WEAK_PASSWORD`, `TOKEN_INVALID` (a mail's token or
+         *     code that is unknown, used, superseded or expired), or `MFA_CODE_INVALID` (a
+         *     wrong, reused or expired code of the authenticator app, or a spent recovery
+         *     code).
          */
         BadRequest: {
             headers: {
@@ -1280,7 +1487,9 @@ export interface components {
         /**
          * @description The caller may not do this (`FORBIDDEN`); or, while the email flows are on,
          *     a change of your own address, which must be confirmed from the new address
-         *     through `POST /api/v1/users/me/email` (`EMAIL_CHANGE_REQUIRES_CONFIRMATION`).
+         *     through `POST /api/v1/users/me/email` (`EMAIL_CHANGE_REQUIRES_CONFIRMATION`);
+         *     or an `aal1` token of a user with a second factor, on an operation that
+         *     needs it verified (`MFA_REQUIRED`: verify a code first).
          */
         Forbidden: {
             headers: {
@@ -1321,7 +1530,8 @@ export interface components {
         };
         /**
          * @description The request conflicts with the current state: `EMAIL_TAKEN`, `LAST_ADMIN`
-         *     (the change would leave no enabled admin), `USER_NOT_DELETED`.
+         *     (the change would leave no enabled admin), `USER_NOT_DELETED`, `MFA_NOT_ENROLLED`
+         *     (no second factor, or no pending enrolment, to use).
          */
         Conflict: {
             headers: {
@@ -1372,7 +1582,8 @@ export interface components {
          *     in time) or `DATABASE_UNAVAILABLE` (the database is down, refuses
          *     connections, or did not answer within the configured limits). Retry after
          *     the given number of seconds. The email operations answer
-         *     `EMAIL_UNAVAILABLE` while the service has no mail server configured.
+         *     `EMAIL_UNAVAILABLE` while the service has no mail server configured, and the
+         *     MFA operations `MFA_UNAVAILABLE` while it has no encryption keys.
          */
         Unavailable: {
             headers: {
@@ -1845,6 +2056,41 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    verifyMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MfaProof"];
+            };
+        };
+        responses: {
+            /** @description A token pair at aal2. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
     requestEmailVerification: {
         parameters: {
             query?: never;
@@ -2039,6 +2285,159 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's second factors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    enrollTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CurrentPassword"];
+            };
+        };
+        responses: {
+            /** @description The pending factor. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrollment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    disableTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CurrentPassword"];
+            };
+        };
+        responses: {
+            /** @description TOTP is off. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TotpCode"];
+            };
+        };
+        responses: {
+            /** @description The factor is on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpConfirmation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    replaceRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
@@ -2404,6 +2803,34 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    resetUserMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The factors are gone; the user logs in with the password alone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Problem"];
+        };
+    };
     restoreUser: {
         parameters: {
             query?: never;
@@ -2521,8 +2948,8 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsApiV1UsersGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/users"]["get"]["parameters"]["query"]["sort"]> = ["created_at", "-created_at"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["user", "admin"];
-export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored", "user.disabled", "user.enabled", "user.email_verified", "user.password_reset", "user.email_change_requested"];
+export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuditAction"]> = ["user.registered", "user.created_by_admin", "user.login_succeeded", "user.login_failed", "session.refresh_reused", "session.logged_out", "session.revoked", "user.password_changed", "user.password_reset_by_admin", "user.email_changed", "user.name_changed", "user.role_changed", "user.deleted", "user.restored", "user.disabled", "user.enabled", "user.email_verified", "user.password_reset", "user.email_change_requested", "mfa.enabled", "mfa.disabled", "mfa.verified", "mfa.verify_failed", "mfa.recovery_codes_replaced", "mfa.reset_by_admin"];
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "EMAIL_NOT_VERIFIED", "EMAIL_CHANGE_REQUIRES_CONFIRMATION", "TOKEN_INVALID", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "EMAIL_UNAVAILABLE", "INTERNAL"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "EMAIL_NOT_VERIFIED", "EMAIL_CHANGE_REQUIRES_CONFIRMATION", "TOKEN_INVALID", "MFA_REQUIRED", "MFA_CODE_INVALID", "MFA_NOT_ENROLLED", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "EMAIL_UNAVAILABLE", "MFA_UNAVAILABLE", "INTERNAL"];

@@ -1,0 +1,45 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/store"
+)
+
+// ErrSessionEnded: the session to elevate is not a live session of the user.
+var ErrSessionEnded = errors.New("sessions: the session has ended")
+
+// Elevate raises a live session of user to aal2 after a second factor by
+// method, inside tx: its refresh tokens so far are spent, and the returned
+// pair (a new refresh token, an aal2 access token) replaces them.
+func (s *Service) Elevate(ctx context.Context, tx *store.Tx, user, session uuid.UUID, method string) (Pair, error) {
+	n, err := tx.ElevateSession(ctx, db.ElevateSessionParams{ID: session, UserID: user, Method: method})
+	if err != nil {
+		return Pair{}, err
+	}
+	if n != 1 {
+		return Pair{}, ErrSessionEnded
+	}
+	if err := tx.SpendSessionRefreshTokens(ctx, session); err != nil {
+		return Pair{}, err
+	}
+	refresh, err := auth.NewOpaqueToken(s.rand)
+	if err != nil {
+		return Pair{}, err
+	}
+	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: session}); err != nil {
+		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
+	}
+	row, err := tx.GetSessionAssurance(ctx, session)
+	if err != nil {
+		return Pair{}, err
+	}
+	return s.pair(auth.Subject{UserID: user, SessionID: session, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified,
+		Assurance: auth.Assurance{Level: auth.Level(row.Aal), Methods: row.Amr}}, refresh.Text)
+}
