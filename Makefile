@@ -166,15 +166,17 @@ test-browser: $(E2E)/node_modules/.package-lock.json ## Swagger UI at /docs and 
 # The development signing key of `make run`, kept across runs so tokens survive
 # a restart. Production keys come from `accounts keys generate` and a secret store.
 DEV_KEYS := .data/dev-signing-keys.json
+DEV_ENC_KEYS := .data/dev-encryption-keys.json
 
 .PHONY: run
 run: build ## start the service (ACCOUNTS_ADDR, default :8080) with a project-local PostgreSQL unless DATABASE_URL is set and a local Mailpit unless ACCOUNTS_SMTP_URL is; it prints its URLs once listening
 	@url="$(RUN_DB)"; smtp="$${ACCOUNTS_SMTP_URL:-}"; mailui=""; \
 	if [ -z "$$smtp" ]; then smtp="$$(tools/devmail.sh start)" && mailui="$$(tools/devmail.sh ui)" || exit 1; fi; \
 	mkdir -p .data; [ -f $(DEV_KEYS) ] || $(BIN) keys generate --out $(DEV_KEYS); \
+	[ -f $(DEV_ENC_KEYS) ] || $(BIN) keys generate --kind encryption --out $(DEV_ENC_KEYS); \
 	echo "accounts: Ctrl-C stops the service; the data in .data/ is kept for the next run (make db-stop stops PostgreSQL and Mailpit)."; \
 	echo "accounts: first admin: make admin EMAIL=you@example.com NAME='Your Name' (in another terminal)"; \
-	DATABASE_URL="$$url" ACCOUNTS_SIGNING_KEYS="$${ACCOUNTS_SIGNING_KEYS:-$(DEV_KEYS)}" \
+	DATABASE_URL="$$url" ACCOUNTS_SIGNING_KEYS="$${ACCOUNTS_SIGNING_KEYS:-$(DEV_KEYS)}" ACCOUNTS_ENCRYPTION_KEYS="$${ACCOUNTS_ENCRYPTION_KEYS:-$(DEV_ENC_KEYS)}" \
 	ACCOUNTS_SMTP_URL="$$smtp" ACCOUNTS_MAIL_FROM="$${ACCOUNTS_MAIL_FROM:-Accounts <accounts@localhost>}" ACCOUNTS_MAIL_UI_URL="$$mailui" \
 	ACCOUNTS_MIGRATE_ON_START=true ACCOUNTS_PRINT_URLS=true exec $(BIN) serve
 

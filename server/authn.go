@@ -48,6 +48,10 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		httpx.Explain(ctx, "mfa_required")
 		return httpx.MFARequired()
 	}
+	if s.RequireAdminMFA && p.IsAdmin() && p.Assurance.Level < auth.AAL2 && adminOperation(in, p) {
+		httpx.Explain(ctx, "mfa_enrollment_required")
+		return httpx.MFAEnrollmentRequired()
+	}
 	// Update the request in place: the validator goes on with this same
 	// *http.Request and leaves the validated body on it, which the strict
 	// handler binds. A new request (c.SetRequest) would lose that body.
@@ -67,6 +71,21 @@ func allowsAAL1(in *openapi3filter.AuthenticationInput) bool {
 	}
 	flag, _ := rvi.Route.Operation.Extensions[extAAL1].(bool)
 	return flag
+}
+
+// adminOperation reports whether the operation being authenticated uses an
+// admin's powers: an admin-only one (x-accounts-admin), or one on another
+// user's {id}.
+func adminOperation(in *openapi3filter.AuthenticationInput, p auth.Principal) bool {
+	rvi := in.RequestValidationInput
+	if rvi == nil || rvi.Route == nil || rvi.Route.Operation == nil {
+		return true
+	}
+	if flag, _ := rvi.Route.Operation.Extensions[extAdmin].(bool); flag {
+		return true
+	}
+	id, ok := rvi.PathParams["id"]
+	return ok && id != p.UserID.String()
 }
 
 // principal returns the authenticated caller. Handlers of secured operations

@@ -39,7 +39,11 @@ func TestSpecExtensions(t *testing.T) {
 		"listSessions": {"x-accounts-aal1": true},
 		"logout":       {"x-accounts-aal1": true},
 		"enrollTotp":   {"x-accounts-rate-limit": "auth"},
-		"disableTotp":  {"x-accounts-rate-limit": "auth"},
+		// The admin-only operations without an {id} (TestRequireMFAForAdmins).
+		"listUsers":       {"x-accounts-admin": true},
+		"createUser":      {"x-accounts-admin": true},
+		"listAuditEvents": {"x-accounts-admin": true},
+		"disableTotp":     {"x-accounts-rate-limit": "auth"},
 	}
 	found := map[string]bool{}
 	for _, item := range doc.Paths.Map() {

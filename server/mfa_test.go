@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -13,11 +14,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/gen/client"
+	"github.com/meridianhq/accounts/server/secrets"
 	"github.com/meridianhq/accounts/server/servertest"
 )
 
@@ -397,4 +400,78 @@ func TestAAL1Refusals(t *testing.T) {
 		t.Fatal("no logout operation in the spec")
 	}
 	logout()
+}
+
+// TestRequireMFAForAdmins: with ACCOUNTS_REQUIRE_MFA_FOR_ADMINS, an admin
+// without a second factor is refused admin operations (their own account
+// stays theirs), enrols, and then is let through at aal2.
+func TestRequireMFAForAdmins(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t, func(o *servertest.Options) { o.Config.RequireMFAForAdmins = true })
+	admin, other := e.NewAdmin(t), e.NewUser(t)
+	tok := admin.Tokens.AccessToken
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/api/v1/users"},
+		{http.MethodGet, "/api/v1/audit-events"},
+		{http.MethodGet, userPath(other)},
+		{http.MethodDelete, userPath(other) + "/sessions"},
+	} {
+		res, b := e.Call(t, c.method, c.path, tok, "")
+		wantCode(t, res, b, 403, "MFA_ENROLLMENT_REQUIRED")
+	}
+	call(t, e, http.MethodGet, userPath(admin), tok, "", 200)
+	call(t, e, http.MethodGet, "/api/v1/users", other.Tokens.AccessToken, "", 403) // a user: FORBIDDEN as ever
+	en := call(t, e, http.MethodPost, "/api/v1/users/me/mfa/totp", tok, `{"current_password":"`+admin.Password+`"}`, 201)
+	secret := strings.Split(strings.Split(string(en), `"secret":"`)[1], `"`)[0]
+	conf, err := e.Client.ConfirmTotpWithResponse(context.Background(), client.TotpCode{Code: codeAt(t, secret, e.Clock.Now())}, servertest.Bearer(tok))
+	if err != nil || conf.JSON200 == nil {
+		t.Fatalf("confirm: %v %v", err, conf)
+	}
+	call(t, e, http.MethodGet, "/api/v1/users", conf.JSON200.Tokens.AccessToken, "", 200)
+}
+
+// TestEncryptionKeyRotation: a secret sealed under the old key still checks
+// codes once a new key is added first; a set without the old key cannot.
+func TestEncryptionKeyRotation(t *testing.T) {
+	t.Parallel()
+	k1, k2 := newEncryptionKey(t), newEncryptionKey(t)
+	first := servertest.New(t, func(o *servertest.Options) { o.Secrets = keySet(t, k1) })
+	u := enrol(t, first)
+	rotated := servertest.New(t, servertest.OnDatabase(first.Pool, first.DatabaseURL), func(o *servertest.Options) {
+		o.Secrets, o.Clock = keySet(t, k2, k1), first.Clock
+	})
+	v := verifyMFA(t, rotated, loginAAL1(t, rotated, u).AccessToken, client.MfaProof{Code: ptr(codeAt(t, u.Secret, first.Clock.Now()))})
+	if v.StatusCode() != 200 {
+		t.Fatalf("verify after adding a key: %d %s", v.StatusCode(), v.Body)
+	}
+	nextStep(first)
+	lost := servertest.New(t, servertest.OnDatabase(first.Pool, first.DatabaseURL), func(o *servertest.Options) {
+		o.Secrets, o.Clock = keySet(t, k2), first.Clock
+	})
+	res, b := lost.Call(t, http.MethodPost, "/api/v1/auth/mfa/verify", loginAAL1(t, lost, u).AccessToken, `{"code":"`+codeAt(t, u.Secret, first.Clock.Now())+`"}`)
+	if res.StatusCode != 500 || strings.Contains(string(b), "kid") {
+		t.Fatalf("without the old key: %d %s; want a 500 that tells nothing", res.StatusCode, b)
+	}
+}
+
+func newEncryptionKey(t *testing.T) jwk.Key {
+	t.Helper()
+	k, err := secrets.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func keySet(t *testing.T, keys ...jwk.Key) *secrets.KeySet {
+	t.Helper()
+	b, err := secrets.MarshalSet(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := secrets.ParseKeySet(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
 }

@@ -23,6 +23,8 @@ const (
 	// extAAL1 marks an operation that an aal1 token of a user with a second
 	// factor may call; every other one needs the factor verified.
 	extAAL1 = "x-accounts-aal1"
+	// extAdmin marks an admin-only operation (see adminOperation).
+	extAdmin = "x-accounts-admin"
 )
 
 // behaviour is what an operation's extensions ask for.
@@ -47,7 +49,7 @@ func behaviourOf(op *openapi3.Operation) (behaviour, error) {
 				return b, fmt.Errorf("%s: %s %v names no limiter; known scopes: %v", op.OperationID, name, v, ratelimit.Scopes)
 			}
 			b.rateLimit = ratelimit.Scope(scope)
-		case extPage, extAAL1: // extAAL1 is read by authenticate
+		case extPage, extAAL1, extAdmin: // extAAL1 and extAdmin are read by authenticate
 			flag, ok := v.(bool)
 			if !ok {
 				return b, fmt.Errorf("%s: %s must be true or false", op.OperationID, name)

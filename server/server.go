@@ -59,6 +59,9 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Audit reads the audit log. Required.
 	Audit *audit.Log
+	// RequireAdminMFA refuses admin operations to admins without a second
+	// factor (403 MFA_ENROLLMENT_REQUIRED); they can still enrol one.
+	RequireAdminMFA bool
 }
 
 // Server implements api.StrictServerInterface.

@@ -149,6 +149,7 @@ const (
 	CodeInvalidRefreshToken             ProblemCode = "INVALID_REFRESH_TOKEN"
 	CodeLastAdmin                       ProblemCode = "LAST_ADMIN"
 	CodeMFACodeInvalid                  ProblemCode = "MFA_CODE_INVALID"
+	CodeMFAEnrollmentRequired           ProblemCode = "MFA_ENROLLMENT_REQUIRED"
 	CodeMFANotEnrolled                  ProblemCode = "MFA_NOT_ENROLLED"
 	CodeMFARequired                     ProblemCode = "MFA_REQUIRED"
 	CodeMFAUnavailable                  ProblemCode = "MFA_UNAVAILABLE"
@@ -199,6 +200,8 @@ func (e ProblemCode) Valid() bool {
 	case CodeLastAdmin:
 		return true
 	case CodeMFACodeInvalid:
+		return true
+	case CodeMFAEnrollmentRequired:
 		return true
 	case CodeMFANotEnrolled:
 		return true

@@ -34,6 +34,7 @@ var codeTable = []CodeInfo{
 	{api.CodeEmailNotVerified, http.StatusForbidden, "Email address not verified"},
 	{api.CodeEmailChangeRequiresConfirmation, http.StatusForbidden, "Email change requires confirmation"},
 	{api.CodeMFARequired, http.StatusForbidden, "Second factor required"},
+	{api.CodeMFAEnrollmentRequired, http.StatusForbidden, "Second factor enrollment required"},
 	{api.CodeNotFound, http.StatusNotFound, "Not found"},
 	{api.CodeUserNotFound, http.StatusNotFound, "User not found"},
 	{api.CodeSessionNotFound, http.StatusNotFound, "Session not found"},

@@ -77,6 +77,9 @@ func (eh errorHandler) problemFor(c echo.Context, err error) api.Problem {
 	if p, ok := eh.validationProblem(c, he); ok {
 		return p
 	}
+	if errors.Is(he, errMFAEnrollment) {
+		return Problem(ctx, api.CodeMFAEnrollmentRequired, "Admins need a second factor here: enrol one with POST /api/v1/users/me/mfa/totp.")
+	}
 	if errors.Is(he, errMFARequired) {
 		return Problem(ctx, api.CodeMFARequired, "Verify your second factor first (POST /api/v1/auth/mfa/verify): this needs an aal2 token.")
 	}

@@ -22,12 +22,21 @@ var (
 	// errMFARequired marks an operation an unverified second factor may not
 	// call.
 	errMFARequired = errors.New("mfa required")
+	// errMFAEnrollment marks an admin operation of an admin without a second
+	// factor, where one is required.
+	errMFAEnrollment = errors.New("mfa enrollment required")
 )
 
 // MFAUnavailable answers 503 MFA_UNAVAILABLE: the service has no encryption
 // keys, so it can store no second factor.
 func MFAUnavailable(c echo.Context) error {
 	return unavailable(c, emailRetry, errMFAUnavailable)
+}
+
+// MFAEnrollmentRequired answers 403 MFA_ENROLLMENT_REQUIRED: an admin without
+// a second factor, on an admin operation, while MFA is required of admins.
+func MFAEnrollmentRequired() error {
+	return &echo.HTTPError{Code: http.StatusForbidden, Message: errMFAEnrollment.Error(), Internal: errMFAEnrollment}
 }
 
 // MFARequired answers 403 MFA_REQUIRED: the caller's token is aal1 and their

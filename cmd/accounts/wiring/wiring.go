@@ -54,6 +54,9 @@ type Config struct {
 	Jobs JobOptions
 	// Mail configures the service's mail and the email flows.
 	Mail MailConfig
+	// RequireMFAForAdmins refuses admin operations to admins without a second
+	// factor.
+	RequireMFAForAdmins bool
 }
 
 // MailConfig configures the service's mail; without an SMTP URL, the email
@@ -174,6 +177,7 @@ func New(cfg Config, env Env) (*Service, error) {
 	srv, err := server.New(server.Deps{
 		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
 		Tokens: tokens, Users: us, Sessions: sess, Limiter: limiter, Cursors: cursors, Health: health, Metrics: m, Audit: auditLog,
+		RequireAdminMFA: cfg.RequireMFAForAdmins,
 	})
 	if err != nil {
 		return nil, err

@@ -1297,7 +1297,7 @@ export interface components {
          *     the SDKs take their code constants from it.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "EMAIL_CHANGE_REQUIRES_CONFIRMATION" | "TOKEN_INVALID" | "MFA_REQUIRED" | "MFA_CODE_INVALID" | "MFA_NOT_ENROLLED" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "EMAIL_UNAVAILABLE" | "MFA_UNAVAILABLE" | "INTERNAL";
+        ProblemCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "WEAK_PASSWORD" | "EMAIL_TAKEN" | "INVALID_CREDENTIALS" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "EMAIL_CHANGE_REQUIRES_CONFIRMATION" | "TOKEN_INVALID" | "MFA_REQUIRED" | "MFA_CODE_INVALID" | "MFA_NOT_ENROLLED" | "MFA_ENROLLMENT_REQUIRED" | "UNAUTHENTICATED" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "FORBIDDEN" | "INVALID_CURSOR" | "LAST_ADMIN" | "USER_NOT_DELETED" | "PRECONDITION_FAILED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "OVERLOADED" | "DATABASE_UNAVAILABLE" | "EMAIL_UNAVAILABLE" | "MFA_UNAVAILABLE" | "INTERNAL";
         /** @description One field at fault and why. */
         FieldError: {
             /**
@@ -1489,7 +1489,9 @@ export interface components {
          *     a change of your own address, which must be confirmed from the new address
          *     through `POST /api/v1/users/me/email` (`EMAIL_CHANGE_REQUIRES_CONFIRMATION`);
          *     or an `aal1` token of a user with a second factor, on an operation that
-         *     needs it verified (`MFA_REQUIRED`: verify a code first).
+         *     needs it verified (`MFA_REQUIRED`: verify a code first); or an admin without a
+         *     second factor on an admin operation, while the service requires MFA for
+         *     admins (`MFA_ENROLLMENT_REQUIRED`: enrol one first).
          */
         Forbidden: {
             headers: {
@@ -2952,4 +2954,4 @@ export const auditActionValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const logoutRequestScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogoutRequest"]["scope"]> = ["current", "others", "all"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "EMAIL_NOT_VERIFIED", "EMAIL_CHANGE_REQUIRES_CONFIRMATION", "TOKEN_INVALID", "MFA_REQUIRED", "MFA_CODE_INVALID", "MFA_NOT_ENROLLED", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "EMAIL_UNAVAILABLE", "MFA_UNAVAILABLE", "INTERNAL"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["VALIDATION_FAILED", "MALFORMED_JSON", "WEAK_PASSWORD", "EMAIL_TAKEN", "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "EMAIL_NOT_VERIFIED", "EMAIL_CHANGE_REQUIRES_CONFIRMATION", "TOKEN_INVALID", "MFA_REQUIRED", "MFA_CODE_INVALID", "MFA_NOT_ENROLLED", "MFA_ENROLLMENT_REQUIRED", "UNAUTHENTICATED", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "SESSION_NOT_FOUND", "USER_NOT_FOUND", "FORBIDDEN", "INVALID_CURSOR", "LAST_ADMIN", "USER_NOT_DELETED", "PRECONDITION_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED", "NOT_READY", "OVERLOADED", "DATABASE_UNAVAILABLE", "EMAIL_UNAVAILABLE", "MFA_UNAVAILABLE", "INTERNAL"];
