@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -40,7 +41,8 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 
 // Login checks an address and password and starts a session. Every failure
 // answers the same 401 (see users.Service.Login for why its timing says
-// nothing either); the correct password of a disabled account, 403.
+// nothing either); the correct password of a disabled account, or of an
+// unverified address where verification is required, 403.
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
 	pair, err := s.Users.Login(ctx, req.Body.Email, req.Body.Password, clientOf(ctx))
 	s.Metrics.Login(loginOutcome(err))
@@ -56,23 +58,28 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	}
 	var disabled *users.DisabledLogin
 	if errors.As(err, &disabled) {
-		s.logLogin(ctx, "login refused: account disabled", disabled.UserID, "")
-		httpx.Explain(ctx, "account_disabled")
-		p := httpx.Problem(ctx, api.CodeAccountDisabled, "This account is disabled; ask an administrator to enable it.")
-		return api.Login403ApplicationProblemPlusJSONResponse{LoginRefusedApplicationProblemPlusJSONResponse: api.LoginRefusedApplicationProblemPlusJSONResponse(p)}, nil
+		return s.loginRefused(ctx, disabled.UserID, api.CodeAccountDisabled, "account_disabled",
+			"This account is disabled; ask an administrator to enable it."), nil
 	}
 	var unverified *users.UnverifiedLogin
 	if errors.As(err, &unverified) {
-		s.logLogin(ctx, "login refused: email not verified", unverified.UserID, "")
-		httpx.Explain(ctx, "email_not_verified")
-		p := httpx.Problem(ctx, api.CodeEmailNotVerified, "Verify your email address first: follow the link in the mail, or ask for a new one.")
-		return api.Login403ApplicationProblemPlusJSONResponse{LoginRefusedApplicationProblemPlusJSONResponse: api.LoginRefusedApplicationProblemPlusJSONResponse(p)}, nil
+		return s.loginRefused(ctx, unverified.UserID, api.CodeEmailNotVerified, "email_not_verified",
+			"Verify your email address first: follow the link in the mail, or ask for a new one."), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	s.logLogin(ctx, "login succeeded", pair.UserID, "")
 	return api.Login200JSONResponse(toTokenPair(pair)), nil
+}
+
+// loginRefused is the 403 of a correct password that starts no session, with
+// its log line: why is the access log's reason, and the code's.
+func (s *Server) loginRefused(ctx context.Context, user uuid.UUID, code api.ProblemCode, why, detail string) api.LoginResponseObject {
+	s.logLogin(ctx, "login refused: "+strings.ReplaceAll(why, "_", " "), user, "")
+	httpx.Explain(ctx, why)
+	p := httpx.Problem(ctx, code, detail)
+	return api.Login403ApplicationProblemPlusJSONResponse{LoginRefusedApplicationProblemPlusJSONResponse: api.LoginRefusedApplicationProblemPlusJSONResponse(p)}
 }
 
 // loginOutcome names the outcome of a login for the metrics.
