@@ -28,6 +28,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	setMemoryLimit(env, "/sys/fs/cgroup", log)
 	for _, name := range cfg.Unknown {
 		log.Warn("unknown setting ignored; see `accounts serve -h` for the known ones", slog.String("variable", name))
 	}

@@ -36,8 +36,12 @@ type CPUSlots struct {
 	slots   chan struct{}
 	queue   Queue
 	waiting atomic.Int64
+	done    atomic.Uint64
 	observe func(wait time.Duration, shed bool)
 }
+
+// Done is how many jobs have finished in a slot since the start.
+func (c *CPUSlots) Done() uint64 { return c.done.Load() }
 
 // Observe makes every acquisition tell f how long it waited, or that it was
 // shed (the metrics). Call it before the slots are used.
@@ -79,7 +83,7 @@ func (c *CPUSlots) Do(ctx context.Context, fn func() error) error {
 	if err := c.acquire(ctx); err != nil {
 		return err
 	}
-	defer func() { <-c.slots }()
+	defer func() { c.done.Add(1); <-c.slots }()
 	return fn()
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -120,6 +121,7 @@ type Service struct {
 	Audit *audit.Log
 	// Jobs is the job queue and outbox.
 	Jobs   *outbox.Queue
+	slots  *auth.CPUSlots
 	log    *slog.Logger
 	health *store.Health
 	pool   *pgxpool.Pool
@@ -163,7 +165,7 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	us, err := buildUsers(cfg, env, m, sess, backoff, mailOptions(cfg, jobs, limiter), mfaOptions(cfg, env))
+	us, slots, err := buildUsers(cfg, env, m, sess, backoff, mailOptions(cfg, jobs, limiter), mfaOptions(cfg, env))
 	if err != nil {
 		return nil, err
 	}
@@ -182,20 +184,20 @@ func New(cfg Config, env Env) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, Jobs: jobs, log: env.Logger, health: health, pool: env.Pool}, nil
+	return &Service{Server: srv, Sessions: sess, Users: us, Metrics: m, Audit: auditLog, Jobs: jobs, slots: slots, log: env.Logger, health: health, pool: env.Pool}, nil
 }
 
-// buildUsers returns the users service, with its hasher and CPU slots.
-func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service, backoff *ratelimit.Backoff, mail users.MailOptions, mfa users.MFAOptions) (*users.Service, error) {
+// buildUsers returns the users service, with its hasher, and its CPU slots.
+func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service, backoff *ratelimit.Backoff, mail users.MailOptions, mfa users.MFAOptions) (*users.Service, *auth.CPUSlots, error) {
 	hasher, slots, err := buildHasher(cfg, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if slots != nil {
 		slots.Observe(m.HashWaited)
 		m.WatchHashing(slots.Running, slots.Waiting)
 	}
-	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail, MFA: mfa}), nil
+	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail, MFA: mfa}), slots, nil
 }
 
 // buildJobs returns the job queue: the mail worker when mail is configured,
@@ -262,6 +264,9 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 		return err
 	}
 	go s.health.Watch(ctx, s.pool, time.Second, time.Second)
+	if s.slots != nil {
+		go (&memoryReleaser{slots: s.slots, free: debug.FreeOSMemory}).run(ctx, releaseEvery)
+	}
 	if pruneEvery > 0 {
 		s.Jobs.Schedule(pruneEvery)
 		go s.Users.KeepFailureFloor(ctx, pruneEvery, s.log)
