@@ -1465,8 +1465,9 @@ type ClientInterface interface {
 	//
 	// After a login that answered `mfa_required: true`, exchanges a code of the
 	// authenticator app (or one recovery code) for a new token pair at `aal2`, for
-	// the same session; the pair replaces the one of the login. A code is good
-	// once. Wrong codes are limited per user, whatever the client: past 5, every
+	// the same session; the pair replaces the one of the login, whose refresh
+	// token is spent (presenting it again ends the session, as any reused refresh
+	// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 	// code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 	//
 	// Takes any type of body and a specified content type.
@@ -1478,8 +1479,9 @@ type ClientInterface interface {
 	//
 	// After a login that answered `mfa_required: true`, exchanges a code of the
 	// authenticator app (or one recovery code) for a new token pair at `aal2`, for
-	// the same session; the pair replaces the one of the login. A code is good
-	// once. Wrong codes are limited per user, whatever the client: past 5, every
+	// the same session; the pair replaces the one of the login, whose refresh
+	// token is spent (presenting it again ends the session, as any reused refresh
+	// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 	// code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1725,7 +1727,9 @@ type ClientInterface interface {
 	//
 	// Turns the pending factor on with a first code of the app. The answer holds
 	// 10 recovery codes, shown this once (each works once, in place of a code),
-	// and a token pair at `aal2` for this session. Your other sessions end.
+	// and a token pair at `aal2` for this session, which replaces its pair: the
+	// session's earlier refresh tokens are spent (presenting one again ends the
+	// session, as any reused refresh token does). Your other sessions end.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1736,7 +1740,9 @@ type ClientInterface interface {
 	//
 	// Turns the pending factor on with a first code of the app. The answer holds
 	// 10 recovery codes, shown this once (each works once, in place of a code),
-	// and a token pair at `aal2` for this session. Your other sessions end.
+	// and a token pair at `aal2` for this session, which replaces its pair: the
+	// session's earlier refresh tokens are spent (presenting one again ends the
+	// session, as any reused refresh token does). Your other sessions end.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2277,8 +2283,9 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 //
 // After a login that answered `mfa_required: true`, exchanges a code of the
 // authenticator app (or one recovery code) for a new token pair at `aal2`, for
-// the same session; the pair replaces the one of the login. A code is good
-// once. Wrong codes are limited per user, whatever the client: past 5, every
+// the same session; the pair replaces the one of the login, whose refresh
+// token is spent (presenting it again ends the session, as any reused refresh
+// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 // code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 //
 // Takes any type of body and a specified content type.
@@ -2300,8 +2307,9 @@ func (c *Client) VerifyMfaWithBody(ctx context.Context, contentType string, body
 //
 // After a login that answered `mfa_required: true`, exchanges a code of the
 // authenticator app (or one recovery code) for a new token pair at `aal2`, for
-// the same session; the pair replaces the one of the login. A code is good
-// once. Wrong codes are limited per user, whatever the client: past 5, every
+// the same session; the pair replaces the one of the login, whose refresh
+// token is spent (presenting it again ends the session, as any reused refresh
+// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 // code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 //
 // Takes a body of the `application/json` content type.
@@ -2777,7 +2785,9 @@ func (c *Client) EnrollTotp(ctx context.Context, body EnrollTotpJSONRequestBody,
 //
 // Turns the pending factor on with a first code of the app. The answer holds
 // 10 recovery codes, shown this once (each works once, in place of a code),
-// and a token pair at `aal2` for this session. Your other sessions end.
+// and a token pair at `aal2` for this session, which replaces its pair: the
+// session's earlier refresh tokens are spent (presenting one again ends the
+// session, as any reused refresh token does). Your other sessions end.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2798,7 +2808,9 @@ func (c *Client) ConfirmTotpWithBody(ctx context.Context, contentType string, bo
 //
 // Turns the pending factor on with a first code of the app. The answer holds
 // 10 recovery codes, shown this once (each works once, in place of a code),
-// and a token pair at `aal2` for this session. Your other sessions end.
+// and a token pair at `aal2` for this session, which replaces its pair: the
+// session's earlier refresh tokens are spent (presenting one again ends the
+// session, as any reused refresh token does). Your other sessions end.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5149,8 +5161,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// After a login that answered `mfa_required: true`, exchanges a code of the
 	// authenticator app (or one recovery code) for a new token pair at `aal2`, for
-	// the same session; the pair replaces the one of the login. A code is good
-	// once. Wrong codes are limited per user, whatever the client: past 5, every
+	// the same session; the pair replaces the one of the login, whose refresh
+	// token is spent (presenting it again ends the session, as any reused refresh
+	// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 	// code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5162,8 +5175,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// After a login that answered `mfa_required: true`, exchanges a code of the
 	// authenticator app (or one recovery code) for a new token pair at `aal2`, for
-	// the same session; the pair replaces the one of the login. A code is good
-	// once. Wrong codes are limited per user, whatever the client: past 5, every
+	// the same session; the pair replaces the one of the login, whose refresh
+	// token is spent (presenting it again ends the session, as any reused refresh
+	// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 	// code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -5421,7 +5435,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Turns the pending factor on with a first code of the app. The answer holds
 	// 10 recovery codes, shown this once (each works once, in place of a code),
-	// and a token pair at `aal2` for this session. Your other sessions end.
+	// and a token pair at `aal2` for this session, which replaces its pair: the
+	// session's earlier refresh tokens are spent (presenting one again ends the
+	// session, as any reused refresh token does). Your other sessions end.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5432,7 +5448,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Turns the pending factor on with a first code of the app. The answer holds
 	// 10 recovery codes, shown this once (each works once, in place of a code),
-	// and a token pair at `aal2` for this session. Your other sessions end.
+	// and a token pair at `aal2` for this session, which replaces its pair: the
+	// session's earlier refresh tokens are spent (presenting one again ends the
+	// session, as any reused refresh token does). Your other sessions end.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9362,8 +9380,9 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 //
 // After a login that answered `mfa_required: true`, exchanges a code of the
 // authenticator app (or one recovery code) for a new token pair at `aal2`, for
-// the same session; the pair replaces the one of the login. A code is good
-// once. Wrong codes are limited per user, whatever the client: past 5, every
+// the same session; the pair replaces the one of the login, whose refresh
+// token is spent (presenting it again ends the session, as any reused refresh
+// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 // code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9381,8 +9400,9 @@ func (c *ClientWithResponses) VerifyMfaWithBodyWithResponse(ctx context.Context,
 //
 // After a login that answered `mfa_required: true`, exchanges a code of the
 // authenticator app (or one recovery code) for a new token pair at `aal2`, for
-// the same session; the pair replaces the one of the login. A code is good
-// once. Wrong codes are limited per user, whatever the client: past 5, every
+// the same session; the pair replaces the one of the login, whose refresh
+// token is spent (presenting it again ends the session, as any reused refresh
+// token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
 // code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9778,7 +9798,9 @@ func (c *ClientWithResponses) EnrollTotpWithResponse(ctx context.Context, body E
 //
 // Turns the pending factor on with a first code of the app. The answer holds
 // 10 recovery codes, shown this once (each works once, in place of a code),
-// and a token pair at `aal2` for this session. Your other sessions end.
+// and a token pair at `aal2` for this session, which replaces its pair: the
+// session's earlier refresh tokens are spent (presenting one again ends the
+// session, as any reused refresh token does). Your other sessions end.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9795,7 +9817,9 @@ func (c *ClientWithResponses) ConfirmTotpWithBodyWithResponse(ctx context.Contex
 //
 // Turns the pending factor on with a first code of the app. The answer holds
 // 10 recovery codes, shown this once (each works once, in place of a code),
-// and a token pair at `aal2` for this session. Your other sessions end.
+// and a token pair at `aal2` for this session, which replaces its pair: the
+// session's earlier refresh tokens are spent (presenting one again ends the
+// session, as any reused refresh token does). Your other sessions end.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -5,8 +5,11 @@
 // The page must load only from the server's own origin, with no failed request
 // and no console error; it must list exactly the operations of /openapi.json;
 // and "Try it out" must register an account (201), log in (200), and, with the
-// token given to Authorize, call /users/me (200). Screenshots go to
-// test-artifacts/ at the repository root.
+// token given to Authorize, call /users/me (200), then turn TOTP on (enrol, 201;
+// confirm with a code, 200) and, with the aal1 token of a new login, verify a
+// code (200). The codes come from Debian's oathtool (apt-get install -y
+// oathtool), not from the server's code. Screenshots go to test-artifacts/ at
+// the repository root.
 //
 // The selectors below are Swagger UI's own class names, checked against the
 // bundle the server embeds (github.com/swaggest/swgui, Swagger UI 5.29.0):
@@ -20,6 +23,7 @@
 //   .live-responses-table .response-col_status     the status of the real response
 //   .live-responses-table .response-col_description pre  the body of the real response
 //   .scheme-container button.authorize, .modal-ux  the Authorize button and dialog
+//   .modal-ux button[aria-label="Remove authorization"]  its "Logout", once authorized
 // A different major version of Swagger UI fails the test (see SWAGGER_UI_MAJOR).
 // It also relies on init.js keeping Swagger UI's default docExpansion "list"
 // (every tag open, every operation closed) and setting no `filter`.
@@ -28,6 +32,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SWAGGER_UI_MAJOR = "5."; // the selectors above were checked against 5.29.0
@@ -164,6 +169,55 @@ function browserTests() {
     assertCleanSession();
   });
 
+  // TOTP through the UI, for the same account: enrol, read the secret from the
+  // live response, confirm with oathtool's code.
+  let secret, used;
+
+  test("Try it out: enrol TOTP (201), confirm it with a code of the app (200)", async () => {
+    const enrol = await tryItOut("post", "/api/v1/users/me/mfa/totp", { current_password: password });
+    assert.equal(enrol.status, "201", enrol.body);
+    ({ secret } = JSON.parse(enrol.body));
+    assert.match(secret ?? "", /^[A-Z2-7]+=*$/, `no base32 secret in:\n${enrol.body}`);
+
+    used = totp(secret);
+    const confirm = await tryItOut("post", "/api/v1/users/me/mfa/totp/confirm", { code: used });
+    assert.equal(confirm.status, "200", confirm.body);
+    const { recovery_codes: codes, tokens } = JSON.parse(confirm.body);
+    assert.equal(codes?.length, 10, `10 recovery codes in:\n${confirm.body}`);
+    assert.equal(tokens?.mfa_required, false, confirm.body);
+    assertCleanSession();
+  });
+
+  test("a new login needs MFA: Authorize its aal1 token, Try it out POST /api/v1/auth/mfa/verify answers 200", async () => {
+    assert.ok(secret, "no TOTP enrolled by the test before");
+    const res = await fetch(new URL("/api/v1/auth/login", base), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
+    assert.equal(res.status, 200, "POST /api/v1/auth/login");
+    const login = await res.json();
+    assert.equal(login.mfa_required, true, JSON.stringify(login));
+
+    // The dialog holds the earlier token: log it out, then give the aal1 one.
+    await page.locator(".scheme-container button.authorize").click();
+    const dialog = page.locator(".modal-ux");
+    await dialog.locator('button[aria-label="Remove authorization"]').click();
+    await dialog.locator("input").first().fill(login.access_token);
+    await dialog.locator("button.authorize").click();
+    await dialog.locator("button.btn-done").click();
+
+    // A code is good once: the confirmation spent this step's, so wait for the next.
+    const code = await nextTotp(secret, used);
+    const verify = await tryItOut("post", "/api/v1/auth/mfa/verify", { code });
+    assert.equal(verify.status, "200", verify.body);
+    const pair = JSON.parse(verify.body);
+    assert.equal(pair.mfa_required, false, verify.body);
+    assert.notEqual(pair.refresh_token, login.refresh_token);
+    await page.screenshot({ path: new URL("swagger-ui-mfa.png", ARTIFACTS).pathname, fullPage: true });
+    assertCleanSession();
+  });
+
   // tryItOut expands an operation, clicks "Try it out", fills the body (when
   // given) and clicks "Execute". Swagger UI sends the request with fetch from the
   // page, so the same-origin check covers it. It returns the live response.
@@ -198,6 +252,29 @@ function browserTests() {
       { external: [], failures: [], consoleErrors: [] },
       `the docs page must load only from ${origin}, with no failed request and no console error`);
   }
+}
+
+// totp is the current code of a base32 secret, from Debian's oathtool: an
+// implementation independent of the server's.
+function totp(secret) {
+  try {
+    return execFileSync("oathtool", ["--totp", "--base32", secret], { encoding: "utf8" }).trim();
+  } catch (err) {
+    if (err.code === "ENOENT") {
+      throw new Error("oathtool is not installed: the MFA steps compute their codes with it. Install it: apt-get install -y oathtool");
+    }
+    throw err;
+  }
+}
+
+// nextTotp waits for a code of a later 30 s step than used: it polls oathtool
+// until its code changes (at most 31 s).
+async function nextTotp(secret, used) {
+  return eventually(() => {
+    const code = totp(secret);
+    assert.notEqual(code, used, `oathtool showed ${used} for more than 31 s`);
+    return code;
+  }, 31_000, 250);
 }
 
 // eventually retries fn until it stops throwing, and rethrows its last error

@@ -54,6 +54,14 @@ export type Fetch = (request: Request) => Promise<Response>;
  */
 export type Refreshed = { ok: true; accessToken: string } | { ok: false; response: () => Response };
 
+/**
+ * Sends `request`, a call answering a new token pair that replaces the stored one, and
+ * stores the pair that `pairOf` picks out of a 2xx answer's body. It answers the response.
+ */
+export type Exchange = (request: Request, pairOf: (body: unknown) => TokenPair) => Promise<Response>;
+
+type TokenPair = components["schemas"]["TokenPair"];
+
 const REFRESH_PATH = "/api/v1/auth/refresh" satisfies keyof paths;
 
 /**
@@ -65,6 +73,14 @@ const REFRESH_PATH = "/api/v1/auth/refresh" satisfies keyof paths;
  *   are answers, not expired tokens, and are returned as they are.
  * - `refresh` renews the tokens. Concurrent callers share one in-flight call, so a refresh
  *   token is never presented twice (the service ends the session on reuse).
+ * - `exchange` sends a call that spends the refresh token and answers a new pair (the
+ *   MFA verification, the TOTP confirmation) and stores that pair. It takes the
+ *   refresh's place: it waits for a refresh under way, and a refresh asked for meanwhile
+ *   waits for it, then uses the pair it stored. So the spent refresh token is never
+ *   presented, which would end the session.
+ *
+ * Only a 401 `UNAUTHENTICATED` renews the tokens: a 403 (`FORBIDDEN`, or `MFA_REQUIRED`
+ * for an `aal1` token before the second factor is verified) is an answer, returned as is.
  *
  * When the service refuses the refresh token (a 4xx), the store is cleared and the
  * request is answered with that refusal (401 `INVALID_REFRESH_TOKEN` or
@@ -75,15 +91,65 @@ export function createTokenFetch(
   baseUrl: string,
   store: TokenStore,
   send: Fetch,
-): { fetch: Fetch; refresh: () => Promise<Refreshed> } {
+): { fetch: Fetch; refresh: () => Promise<Refreshed>; exchange: Exchange } {
   const refreshUrl = baseUrl.replace(/\/+$/, "") + REFRESH_PATH;
-  let inFlight: Promise<Refreshed> | undefined;
+  let inFlight: Promise<Refreshed> | undefined; // the refresh under way
+  let exchanging: Promise<void> | undefined; // the last exchange asked for (never rejects)
 
   function refresh(): Promise<Refreshed> {
-    inFlight ??= rotate().finally(() => {
+    inFlight ??= renew().finally(() => {
       inFlight = undefined;
     });
     return inFlight;
+  }
+
+  /** A refresh, after the exchange under way if any: none is needed when it stored a pair. */
+  async function renew(): Promise<Refreshed> {
+    const pending = exchanging;
+    if (pending) {
+      const before = (await store.get())?.accessToken;
+      await pending;
+      const after = await store.get();
+      if (after && after.accessToken !== before) return { ok: true, accessToken: after.accessToken };
+    }
+    return rotate();
+  }
+
+  function exchange(request: Request, pairOf: (body: unknown) => TokenPair): Promise<Response> {
+    // After the refresh under way and the exchanges asked for before (settled either way).
+    const turn = Promise.allSettled([inFlight, exchanging]);
+    const done = turn.then(() => runExchange(request, pairOf));
+    const mine: Promise<void> = done.then(
+      () => settled(mine),
+      () => settled(mine), // the caller gets the error; the waiters only wait
+    );
+    exchanging = mine;
+    return done;
+  }
+
+  function settled(exchange: Promise<void>): void {
+    if (exchanging === exchange) exchanging = undefined;
+  }
+
+  /**
+   * Sends an exchange with the stored access token. Nothing else renews the tokens
+   * meanwhile, so when the access token has expired (401 `UNAUTHENTICATED`), it
+   * rotates them itself and sends the call again, once.
+   */
+  async function runExchange(request: Request, pairOf: (body: unknown) => TokenPair): Promise<Response> {
+    const tokens = await store.get();
+    const retry = request.clone();
+    let response = await send(withBearer(request, tokens?.accessToken));
+    if (tokens && (await isUnauthenticated(response))) {
+      const refreshed = await rotate();
+      if (!refreshed.ok) return refreshed.response();
+      response = await send(withBearer(retry, refreshed.accessToken));
+    }
+    if (response.ok) {
+      const pair = pairOf(await response.clone().json());
+      await store.set({ accessToken: pair.access_token, refreshToken: pair.refresh_token });
+    }
+    return response;
   }
 
   async function rotate(): Promise<Refreshed> {
@@ -98,7 +164,7 @@ export function createTokenFetch(
       }),
     );
     if (response.ok) {
-      const pair = (await response.json()) as components["schemas"]["TokenPair"];
+      const pair = (await response.json()) as TokenPair;
       await store.set({ accessToken: pair.access_token, refreshToken: pair.refresh_token });
       return { ok: true, accessToken: pair.access_token };
     }
@@ -131,7 +197,7 @@ export function createTokenFetch(
     return send(withBearer(retry, token));
   }
 
-  return { fetch: tokenFetch, refresh };
+  return { fetch: tokenFetch, refresh, exchange };
 }
 
 function withBearer(request: Request, token: string | undefined): Request {

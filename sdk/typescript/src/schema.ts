@@ -347,8 +347,9 @@ export interface paths {
          * Verify the second factor
          * @description After a login that answered `mfa_required: true`, exchanges a code of the
          *     authenticator app (or one recovery code) for a new token pair at `aal2`, for
-         *     the same session; the pair replaces the one of the login. A code is good
-         *     once. Wrong codes are limited per user, whatever the client: past 5, every
+         *     the same session; the pair replaces the one of the login, whose refresh
+         *     token is spent (presenting it again ends the session, as any reused refresh
+         *     token does). A code is good once. Wrong codes are limited per user, whatever the client: past 5, every
          *     code (a right one too) answers 429 `RATE_LIMITED` until the wait passes.
          */
         post: operations["verifyMfa"];
@@ -560,7 +561,9 @@ export interface paths {
          * Confirm the enrolment
          * @description Turns the pending factor on with a first code of the app. The answer holds
          *     10 recovery codes, shown this once (each works once, in place of a code),
-         *     and a token pair at `aal2` for this session. Your other sessions end.
+         *     and a token pair at `aal2` for this session, which replaces its pair: the
+         *     session's earlier refresh tokens are spent (presenting one again ends the
+         *     session, as any reused refresh token does). Your other sessions end.
          */
         post: operations["confirmTotp"];
         delete?: never;
