@@ -35,10 +35,19 @@ func (r *memoryReleaser) tick() bool {
 	return true
 }
 
-// run ticks every interval until ctx ends.
+// run ticks a second after start (the startup's hashes are done by then, or
+// the tick waits for them), then every interval, until ctx ends.
 func (r *memoryReleaser) run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	first := time.NewTimer(time.Second)
+	defer first.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-first.C:
+		r.tick()
+	}
 	for {
 		select {
 		case <-ctx.Done():
