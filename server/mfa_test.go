@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -477,4 +478,31 @@ func keySet(t *testing.T, keys ...jwk.Key) *secrets.KeySet {
 		t.Fatal(err)
 	}
 	return ks
+}
+
+// TestVerifyRacesRefresh: a refresh of the aal1 session at the same time as
+// its verification never answers 5xx (the two transactions lock in the same
+// order; they deadlocked before).
+func TestVerifyRacesRefresh(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	u := enrol(t, e)
+	for i := range 10 {
+		e.Clock.Advance(30 * time.Second)
+		pair := loginAAL1(t, e, u)
+		var wg sync.WaitGroup
+		var refresh, verify int
+		wg.Go(func() {
+			res, _ := e.Call(t, http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"`+pair.RefreshToken+`"}`)
+			refresh = res.StatusCode
+		})
+		wg.Go(func() {
+			res, _ := e.Call(t, http.MethodPost, "/api/v1/auth/mfa/verify", pair.AccessToken, `{"code":"`+codeAt(t, u.Secret, e.Clock.Now())+`"}`)
+			verify = res.StatusCode
+		})
+		wg.Wait()
+		if refresh >= 500 || verify >= 500 || verify != 200 {
+			t.Fatalf("round %d: refresh %d, verify %d; want no 5xx and the verification through", i, refresh, verify)
+		}
+	}
 }

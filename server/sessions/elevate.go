@@ -18,16 +18,19 @@ var ErrSessionEnded = errors.New("sessions: the session has ended")
 // Elevate raises a live session of user to aal2 after a second factor by
 // method, inside tx: its refresh tokens so far are spent, and the returned
 // pair (a new refresh token, an aal2 access token) replaces them.
+//
+// It locks in the order a refresh does (the refresh tokens, then the session),
+// so that a refresh racing the verification waits instead of deadlocking.
 func (s *Service) Elevate(ctx context.Context, tx *store.Tx, user, session uuid.UUID, method string) (Pair, error) {
+	if err := tx.SpendSessionRefreshTokens(ctx, session); err != nil {
+		return Pair{}, err
+	}
 	n, err := tx.ElevateSession(ctx, db.ElevateSessionParams{ID: session, UserID: user, Method: method})
 	if err != nil {
 		return Pair{}, err
 	}
 	if n != 1 {
 		return Pair{}, ErrSessionEnded
-	}
-	if err := tx.SpendSessionRefreshTokens(ctx, session); err != nil {
-		return Pair{}, err
 	}
 	refresh, err := auth.NewOpaqueToken(s.rand)
 	if err != nil {
