@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -492,9 +493,10 @@ func TestVerifyRacesRefresh(t *testing.T) {
 		pair := loginAAL1(t, e, u)
 		var wg sync.WaitGroup
 		var refresh, verify int
+		var refreshed []byte
 		wg.Go(func() {
-			res, _ := e.Call(t, http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"`+pair.RefreshToken+`"}`)
-			refresh = res.StatusCode
+			res, b := e.Call(t, http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"`+pair.RefreshToken+`"}`)
+			refresh, refreshed = res.StatusCode, b
 		})
 		wg.Go(func() {
 			res, _ := e.Call(t, http.MethodPost, "/api/v1/auth/mfa/verify", pair.AccessToken, `{"code":"`+codeAt(t, u.Secret, e.Clock.Now())+`"}`)
@@ -503,6 +505,18 @@ func TestVerifyRacesRefresh(t *testing.T) {
 		wg.Wait()
 		if refresh >= 500 || verify >= 500 || verify != 200 {
 			t.Fatalf("round %d: refresh %d, verify %d; want no 5xx and the verification through", i, refresh, verify)
+		}
+		// The refresh's pair, when it got one, never leads to aal2: the
+		// verification's pair replaced every earlier one.
+		if refresh == 200 {
+			var p client.TokenPair
+			if err := json.Unmarshal(refreshed, &p); err != nil {
+				t.Fatal(err)
+			}
+			res, b := e.Call(t, http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"`+p.RefreshToken+`"}`)
+			if res.StatusCode == 200 && strings.Contains(string(b), `"mfa_required":false`) {
+				t.Fatalf("round %d: the racing refresh's token refreshed to aal2: %s", i, b)
+			}
 		}
 	}
 }

@@ -32,6 +32,11 @@ func (s *Service) Elevate(ctx context.Context, tx *store.Tx, user, session uuid.
 	if n != 1 {
 		return Pair{}, ErrSessionEnded
 	}
+	// Again, now that the session is locked: a refresh that committed while
+	// the first statement waited left a token that statement could not see.
+	if err := tx.SpendSessionRefreshTokens(ctx, session); err != nil {
+		return Pair{}, err
+	}
 	refresh, err := auth.NewOpaqueToken(s.rand)
 	if err != nil {
 		return Pair{}, err
