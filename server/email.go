@@ -75,8 +75,7 @@ func (s *Server) RequestEmailChange(ctx context.Context, req api.RequestEmailCha
 	}
 	switch {
 	case errors.Is(err, users.ErrWrongPassword):
-		return api.RequestEmailChange401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
-			api.CodeInvalidCredentials, "The current password is wrong.", false, httpx.Field("current_password", "is wrong"))}, nil
+		return api.RequestEmailChange401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: wrongCurrentPassword(ctx)}, nil
 	case errors.Is(err, users.ErrNotFound):
 		// The caller's own account went away after the token was checked.
 		return api.RequestEmailChange401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,

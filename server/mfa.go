@@ -16,11 +16,6 @@ import (
 // The second factors. MFA_REQUIRED (an aal1 token where aal2 is needed) and
 // MFA_UNAVAILABLE (no encryption keys) are answered by answerRefusals.
 
-// wrongCurrentPassword is the 401 of a wrong current password.
-func wrongCurrentPassword(ctx context.Context) api.UnauthenticatedApplicationProblemPlusJSONResponse {
-	return unauthenticated(ctx, api.CodeInvalidCredentials, "The current password is wrong.", false, httpx.Field("current_password", "is wrong"))
-}
-
 // mfaNotEnrolled is the 409 of a factor to use that is not there.
 func mfaNotEnrolled(ctx context.Context, detail string) api.ConflictApplicationProblemPlusJSONResponse {
 	return conflict(ctx, api.CodeMFANotEnrolled, detail)

@@ -35,10 +35,7 @@ func (s *Server) SetPassword(ctx context.Context, req api.SetPasswordRequestObje
 	case errors.Is(err, users.ErrNotFound):
 		return api.SetPassword404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: userNotFound(ctx)}, nil
 	case errors.Is(err, users.ErrWrongPassword):
-		// An operation behind a bearer token, so it carries the Bearer challenge;
-		// its code tells clients not to refresh their token over it.
-		return api.SetPassword401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
-			api.CodeInvalidCredentials, "The current password is wrong.", false, httpx.Field("current_password", "is wrong"))}, nil
+		return api.SetPassword401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: wrongCurrentPassword(ctx)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("set password: %w", err)
 	}

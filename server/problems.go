@@ -58,6 +58,13 @@ func unauthenticated(ctx context.Context, code api.ProblemCode, detail string, t
 	}
 }
 
+// wrongCurrentPassword is the 401 of a wrong current password. It carries the
+// Bearer challenge of the operation; its code tells clients not to refresh
+// their token over it.
+func wrongCurrentPassword(ctx context.Context) api.UnauthenticatedApplicationProblemPlusJSONResponse {
+	return unauthenticated(ctx, api.CodeInvalidCredentials, "The current password is wrong.", false, httpx.Field("current_password", "is wrong"))
+}
+
 // invalid is a 400 VALIDATION_FAILED naming the fields.
 func invalid(ctx context.Context, fields ...api.FieldError) api.BadRequestApplicationProblemPlusJSONResponse {
 	return api.BadRequestApplicationProblemPlusJSONResponse(httpx.Invalid(ctx, fields...))

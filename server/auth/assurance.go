@@ -1,7 +1,5 @@
 package auth
 
-import "slices"
-
 // Level is an authenticator assurance level (NIST SP 800-63B): AAL1 after a
 // password, AAL2 after a second factor too.
 type Level int
@@ -48,12 +46,3 @@ type Assurance struct {
 
 // PasswordOnly is the assurance of a login by password.
 func PasswordOnly() Assurance { return Assurance{Level: AAL1, Methods: []string{MethodPassword}} }
-
-// With is a after a second factor by method: AAL2, the method added once.
-func (a Assurance) With(method string) Assurance {
-	out := Assurance{Level: AAL2, Methods: slices.Clone(a.Methods)}
-	if !slices.Contains(out.Methods, method) {
-		out.Methods = append(out.Methods, method)
-	}
-	return out
-}

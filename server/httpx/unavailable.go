@@ -30,7 +30,7 @@ var (
 // MFAUnavailable answers 503 MFA_UNAVAILABLE: the service has no encryption
 // keys, so it can store no second factor.
 func MFAUnavailable(c echo.Context) error {
-	return unavailable(c, emailRetry, errMFAUnavailable)
+	return unavailable(c, configRetry, errMFAUnavailable)
 }
 
 // MFAEnrollmentRequired answers 403 MFA_ENROLLMENT_REQUIRED: an admin without
@@ -45,14 +45,15 @@ func MFARequired() error {
 	return &echo.HTTPError{Code: http.StatusForbidden, Message: errMFARequired.Error(), Internal: errMFARequired}
 }
 
-// emailRetry is the Retry-After of EmailUnavailable: mail comes back only when
-// an operator configures it, so a client should not poll.
-const emailRetry = time.Hour
+// configRetry is the Retry-After of EmailUnavailable and MFAUnavailable: the
+// feature comes back only when an operator configures it, so a client should
+// not poll.
+const configRetry = time.Hour
 
 // EmailUnavailable answers 503 EMAIL_UNAVAILABLE: the service has no mail
 // server configured, so the email flows are off.
 func EmailUnavailable(c echo.Context) error {
-	return unavailable(c, emailRetry, errEmailUnavailable)
+	return unavailable(c, configRetry, errEmailUnavailable)
 }
 
 // Overloaded answers 503 OVERLOADED with Retry-After: the request was refused,

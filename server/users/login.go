@@ -117,7 +117,9 @@ type UnverifiedLogin struct {
 	UserID uuid.UUID
 }
 
-func (n *UnverifiedLogin) Error() string { return "users: login refused: " + ErrEmailNotVerified.Error() }
+func (n *UnverifiedLogin) Error() string {
+	return "users: login refused: " + ErrEmailNotVerified.Error()
+}
 
 // Is makes an UnverifiedLogin match ErrEmailNotVerified.
 func (n *UnverifiedLogin) Is(target error) bool { return target == ErrEmailNotVerified }

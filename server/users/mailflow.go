@@ -65,10 +65,6 @@ type MailOptions struct {
 	// Budget limits the mails of each purpose to one address (scope
 	// ratelimit.ScopeMailAddress); a request past it sends nothing.
 	Budget ratelimit.Limiter
-	// Now is the clock of token expiry; nil: time.Now.
-	Now func() time.Time
-	// Rand is the source of tokens and codes; nil: crypto/rand.
-	Rand io.Reader
 }
 
 // The lifetimes of what the mails carry, and the wrong codes allowed.
@@ -83,12 +79,20 @@ const (
 // mailOn reports whether the email flows are on.
 func (us *Service) mailOn() bool { return us.mail.Outbox != nil }
 
-// now is the flows' clock.
+// now is the clock of mail tokens and second-factor codes.
 func (us *Service) now() time.Time {
-	if us.mail.Now != nil {
-		return us.mail.Now()
+	if us.clock != nil {
+		return us.clock()
 	}
 	return time.Now()
+}
+
+// random is the source of tokens, codes and secrets.
+func (us *Service) random() io.Reader {
+	if us.rand != nil {
+		return us.rand
+	}
+	return rand.Reader
 }
 
 // Secret is how a user proves they read a mail: the link's token, or the
@@ -118,10 +122,7 @@ type issued struct {
 // one sent to email, in tx; session is kept by an email change.
 func (us *Service) issueToken(ctx context.Context, tx *store.Tx, user uuid.UUID, purpose db.EmailTokenPurpose, email string,
 	ttl time.Duration, session *uuid.UUID, page string) (issued, error) {
-	src := us.mail.Rand
-	if src == nil {
-		src = rand.Reader
-	}
+	src := us.random()
 	tok, err := auth.NewOpaqueToken(src)
 	if err != nil {
 		return issued{}, err

@@ -3,8 +3,6 @@ package users
 import (
 	"context"
 	"errors"
-	"io"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/pquerna/otp"
@@ -41,10 +39,6 @@ type MFAOptions struct {
 	Issuer string
 	// Backoff limits wrong codes per user, whatever the client.
 	Backoff *ratelimit.Backoff
-	// Now is the clock of codes; nil: time.Now.
-	Now func() time.Time
-	// Rand is the source of secrets and recovery codes; nil: crypto/rand.
-	Rand io.Reader
 }
 
 // The TOTP parameters (RFC 6238's defaults, which every authenticator app
@@ -72,14 +66,6 @@ type MFAStatus struct {
 
 // mfaOn reports whether second factors can be stored.
 func (us *Service) mfaOn() bool { return us.mfa.Sealer != nil }
-
-// mfaNow is the clock of codes.
-func (us *Service) mfaNow() time.Time {
-	if us.mfa.Now != nil {
-		return us.mfa.Now()
-	}
-	return time.Now()
-}
 
 // stepUp refuses p unless its session is at aal2 or its user has no factor.
 func stepUp(p auth.Principal) error {

@@ -3,7 +3,6 @@ package users
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -46,12 +45,8 @@ func (us *Service) EnrollTOTP(ctx context.Context, p auth.Principal, current str
 	if err != nil {
 		return Enrollment{}, err
 	}
-	src := us.mfa.Rand
-	if src == nil {
-		src = rand.Reader
-	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: us.mfa.Issuer, AccountName: u.Email, Period: totpPeriod,
-		SecretSize: secretBytes, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1, Rand: src})
+		SecretSize: secretBytes, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1, Rand: us.random()})
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("generating a secret: %w", err)
 	}
@@ -154,7 +149,7 @@ func (us *Service) matchTOTP(sealed []byte, user uuid.UUID, code string, after i
 	if err != nil {
 		return 0, false, fmt.Errorf("opening the TOTP secret: %w", err)
 	}
-	now := us.mfaNow()
+	now := us.now()
 	opts := totp.ValidateOpts{Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1}
 	for skew := -totpSkew; skew <= totpSkew; skew++ {
 		at := now.Add(time.Duration(skew*totpPeriod) * time.Second)

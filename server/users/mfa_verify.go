@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"errors"
@@ -131,10 +130,7 @@ func (us *Service) replaceRecoveryCodes(ctx context.Context, tx *store.Tx, user 
 	if err := tx.DeleteRecoveryCodes(ctx, user); err != nil {
 		return nil, err
 	}
-	src := us.mfa.Rand
-	if src == nil {
-		src = rand.Reader
-	}
+	src := us.random()
 	codes := make([]string, recoveryCodes)
 	for i := range codes {
 		var b [recoveryCodeBytes]byte

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -37,7 +36,6 @@ func (MailRequest) Kind() string { return "mail_request" }
 type RequestWorker struct {
 	river.WorkerDefaults[MailRequest]
 	Users *Service
-	Log   *slog.Logger
 }
 
 // Work decides what a request sends, and puts it in the outbox.

@@ -8,8 +8,10 @@ package users
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -98,6 +100,8 @@ type Service struct {
 	backoff  *ratelimit.Backoff
 	mail     MailOptions
 	mfa      MFAOptions
+	clock    func() time.Time
+	rand     io.Reader
 	floor    atomic.Int64 // FailureFloor, in nanoseconds
 }
 
@@ -120,6 +124,10 @@ type Options struct {
 	Mail MailOptions
 	// MFA configures second factors; its zero value turns them off.
 	MFA MFAOptions
+	// Now is the clock of mail tokens and second-factor codes; nil: time.Now.
+	Now func() time.Time
+	// Rand is the source of their tokens, codes and secrets; nil: crypto/rand.
+	Rand io.Reader
 }
 
 // New returns a Service.
@@ -127,5 +135,5 @@ func New(o Options) *Service {
 	if o.Slots == nil {
 		o.Slots = auth.NewCPUSlots(0, auth.Queue{})
 	}
-	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff, mail: o.Mail, mfa: o.MFA}
+	return &Service{pool: o.Pool, q: db.New(o.Pool), hasher: o.Hasher, slots: o.Slots, sessions: o.Sessions, backoff: o.Backoff, mail: o.Mail, mfa: o.MFA, clock: o.Now, rand: o.Rand}
 }

@@ -155,7 +155,7 @@ func New(cfg Config, env Env) (*Service, error) {
 	}
 	backoff := ratelimit.NewBackoff(env.Pool, cfg.AccountFailuresBeforeBackoff)
 	auditLog := audit.NewLog(env.Pool, cfg.AuditRetention)
-	requests := &users.RequestWorker{Log: env.Logger}
+	requests := &users.RequestWorker{}
 	jobs, err := buildJobs(cfg, env, m, requests, []outbox.Task{
 		{Name: "prune_sessions", Run: sess.Prune},
 		{Name: "prune_audit_events", Run: auditLog.Prune},
@@ -197,7 +197,8 @@ func buildUsers(cfg Config, env Env, m *metrics.Metrics, sess *sessions.Service,
 		slots.Observe(m.HashWaited)
 		m.WatchHashing(slots.Running, slots.Waiting)
 	}
-	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail, MFA: mfa}), slots, nil
+	return users.New(users.Options{Pool: env.Pool, Hasher: hasher, Slots: slots, Sessions: sess, Backoff: backoff, Mail: mail, MFA: mfa,
+		Now: cfg.Tokens.Now, Rand: env.Rand}), slots, nil
 }
 
 // buildJobs returns the job queue: the mail worker when mail is configured,
@@ -237,7 +238,7 @@ func mailOptions(cfg Config, jobs *outbox.Queue, limiter ratelimit.Limiter) user
 	}
 	return users.MailOptions{
 		Outbox: jobs, Links: mail.Links{Public: cfg.Mail.PublicURL, App: cfg.Mail.LinkBase},
-		Verification: v, Budget: limiter, Now: cfg.Tokens.Now,
+		Verification: v, Budget: limiter,
 	}
 }
 
@@ -250,7 +251,7 @@ func mfaOptions(cfg Config, env Env) users.MFAOptions {
 	if env.Secrets == nil {
 		return users.MFAOptions{}
 	}
-	return users.MFAOptions{Sealer: env.Secrets, Issuer: cfg.Tokens.Issuer, Backoff: ratelimit.NewBackoff(env.Pool, mfaWrongCodes), Now: cfg.Tokens.Now}
+	return users.MFAOptions{Sealer: env.Secrets, Issuer: cfg.Tokens.Issuer, Backoff: ratelimit.NewBackoff(env.Pool, mfaWrongCodes)}
 }
 
 // Start loads the revoked set and keeps it current, and works the job queue,
