@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/labstack/echo/v4"
 
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/audit"
@@ -121,15 +120,11 @@ func (s *Server) logLogin(ctx context.Context, msg string, user uuid.UUID, reaso
 	s.Logger.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 }
 
-// recordOrigin puts where the request came from into its context, where
-// audit.Record finds it.
-func recordOrigin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		cl, ri := clientOf(req.Context()), httpx.Info(req.Context())
-		c.SetRequest(req.WithContext(audit.WithOrigin(req.Context(), audit.Origin{IP: cl.IP, UserAgent: cl.UserAgent, RequestID: ri.ID})))
-		return next(c)
-	}
+// withOrigin puts where the request came from into its context, where
+// audit.Record finds it (httpx.Options.Enrich).
+func withOrigin(ctx context.Context, ri httpx.RequestInfo) context.Context {
+	ip, _ := netip.ParseAddr(ri.IP) // the zero Addr when there is none
+	return audit.WithOrigin(ctx, audit.Origin{IP: ip, UserAgent: ri.UserAgent, RequestID: ri.ID})
 }
 
 // clientOf is the client of the request in ctx, as a session records it.

@@ -64,19 +64,21 @@ func behaviourOf(op *openapi3.Operation) (behaviour, error) {
 	return b, nil
 }
 
-// routes builds the Echo instance: the global middleware (httpx), every
-// operation of the contract with its own chain, and the docs assets.
+// routes builds the Echo instance: the global middleware (httpx, which also
+// gives every request its audit origin: withOrigin), every operation of the
+// contract with its own chain, and the docs assets.
 func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 	perOp, err := s.operationMiddlewares(doc)
 	if err != nil {
 		return nil, err
 	}
 	o := s.HTTP
+	o.Enrich = withOrigin
 	if s.Metrics != nil {
 		o.Observe = s.Metrics.Request
 	}
 	e := httpx.NewEcho(s.Logger, o)
-	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(s, nil), api.RegisterHandlersOptions{
+	api.RegisterHandlersWithOptions(httpx.Composing{Echo: e}, api.NewStrictHandler(s, nil), api.RegisterHandlersOptions{
 		OperationMiddlewares: perOp,
 	})
 	ops, err := httpx.Operations(doc)
@@ -90,8 +92,7 @@ func (s *Server) routes(doc *openapi3.T) (*echo.Echo, error) {
 }
 
 // operationMiddlewares returns, for every operationId, the chain its route
-// runs: the operation tag for the access log; the request's origin for the
-// audit log (recordOrigin); the answers to refusals and
+// runs: the operation tag for the access log; the answers to refusals and
 // outages (answerRefusals); the attempts limit when the spec
 // asks for one (before the validator, so a refused attempt costs no body read);
 // the request validator of that operation (which authenticates first); and the
@@ -108,7 +109,7 @@ func (s *Server) operationMiddlewares(doc *openapi3.T) (map[string][]echo.Middle
 		if err != nil {
 			return nil, err
 		}
-		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID), recordOrigin, s.answerRefusals}
+		chain := []echo.MiddlewareFunc{httpx.OperationTag(op.Op.OperationID), s.answerRefusals}
 		if b.rateLimit != "" && s.Limiter != nil {
 			chain = append(chain, s.limitAttempts(b.rateLimit))
 		}

@@ -133,7 +133,7 @@ func (t *Tokens) VerifyCached(token string) (Principal, bool, error) {
 	if len(token) > maxTokenLength {
 		return Principal{}, false, &TokenError{Reason: "too_long"}
 	}
-	key := sha256.Sum256([]byte(token))
+	key := tokenKey(token)
 	now := t.opts.Now()
 	if p, ok := t.cache.get(key); ok {
 		// As jwx decides for a token it verifies: valid while now < exp + leeway.
@@ -148,6 +148,13 @@ func (t *Tokens) VerifyCached(token string) (Principal, bool, error) {
 	}
 	t.cache.put(key, p, now)
 	return p, false, nil
+}
+
+// tokenKey is the SHA-256 of token, hashed from a copy on the stack (a
+// conversion to []byte would copy it to the heap on every request).
+func tokenKey(token string) [sha256.Size]byte {
+	var buf [maxTokenLength]byte
+	return sha256.Sum256(buf[:copy(buf[:], token)])
 }
 
 // verify checks the signature with our keys only, each with its own algorithm

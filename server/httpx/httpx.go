@@ -6,8 +6,10 @@
 package httpx
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,6 +32,13 @@ type Options struct {
 	// Observe, when set, is told of every answered request: its operationId
 	// ("" outside the contract), status and duration (the metrics).
 	Observe func(operation string, status int, took time.Duration)
+	// Enrich, when set, adds to a request's context what the layers below
+	// want of every request (the audit origin), from what RequestContext
+	// learnt of it, before any handler runs: one context for the whole request.
+	Enrich func(ctx context.Context, ri RequestInfo) context.Context
+	// InFlight, when set, counts the requests being served (CPUSlots.Contended
+	// asks it whether a login burst competes with other requests).
+	InFlight *atomic.Int64
 	// UntrustedForwardedFor, when set, is told of every request that carries
 	// X-Forwarded-For from a peer outside TrustedProxies (the metrics); the first
 	// one is also logged at WARN.

@@ -97,19 +97,27 @@ func newRequestID() string {
 // status.
 func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 	deadline := o.RequestDeadline
+	serverSpan := trace.WithSpanKind(trace.SpanKindServer)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			if o.InFlight != nil {
+				o.InFlight.Add(1)
+				defer o.InFlight.Add(-1)
+			}
 			req := c.Request()
 			ri := &RequestInfo{ID: req.Header.Get(HeaderRequestID), IP: c.RealIP(), UserAgent: req.UserAgent()}
 			if !validRequestID(ri.ID) {
 				ri.ID = newRequestID()
 			}
 			ctx := context.WithValue(req.Context(), requestInfoKey{}, ri)
+			if o.Enrich != nil {
+				ctx = o.Enrich(ctx, *ri)
+			}
 			// Continue the caller's trace (W3C traceparent), in a span named after
-			// the operation once the route is known.
+			// the operation once the route is known (endSpan).
 			ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
-			ctx, span := tracing.Tracer().Start(ctx, req.Method+" "+c.Path(), trace.WithSpanKind(trace.SpanKindServer))
+			ctx, span := tracing.Tracer().Start(ctx, "HTTP "+req.Method, serverSpan)
 			defer span.End()
 			if deadline > 0 {
 				var cancel context.CancelFunc
@@ -157,11 +165,18 @@ func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, rout
 	log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 }
 
-// endSpan names the request's span after its operation and records the
-// outcome: method, route and status, nothing of the caller's data.
+// endSpan names the request's span after its operation (or its method and
+// route outside the contract) and records the outcome: method, route and
+// status, nothing of the caller's data. A span that records nothing (tracing
+// off) costs nothing more.
 func endSpan(span trace.Span, operation, method, route string, status int) {
+	if !span.IsRecording() {
+		return
+	}
 	if operation != "" {
 		span.SetName(operation)
+	} else {
+		span.SetName(method + " " + route)
 	}
 	span.SetAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRoute(route),
 		semconv.HTTPResponseStatusCode(status), attribute.String("accounts.operation", operation))

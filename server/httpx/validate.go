@@ -113,7 +113,10 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 				params[n] = v
 			}
 			req := c.Request()
-			query := req.URL.Query()
+			var query url.Values // nil without a query string: nothing to parse
+			if req.URL.RawQuery != "" {
+				query = req.URL.Query()
+			}
 			if err := checkQueryText(query); err != nil {
 				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
 			}

@@ -1,0 +1,45 @@
+package httpx
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+// TestComposingBuildsChainsOnce registers a route through Composing and checks
+// that its middleware is applied once, not on every request as Echo's own
+// registration does, and that the chain runs first-outermost, as Echo's.
+func TestComposingBuildsChainsOnce(t *testing.T) {
+	e := echo.New()
+	var built int
+	var order []string
+	mw := func(name string) echo.MiddlewareFunc {
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			built++
+			return func(c echo.Context) error {
+				order = append(order, name)
+				return next(c)
+			}
+		}
+	}
+	Composing{Echo: e}.GET("/x", func(c echo.Context) error {
+		order = append(order, "handler")
+		return c.NoContent(http.StatusNoContent)
+	}, mw("first"), mw("second"))
+	for range 3 {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+		if rec.Code != http.StatusNoContent {
+			t.Fatalf("status %d", rec.Code)
+		}
+	}
+	if built != 2 {
+		t.Errorf("middleware applied %d times for 3 requests, want 2 (once each)", built)
+	}
+	if got, want := strings.Join(order[:3], ","), "first,second,handler"; got != want {
+		t.Errorf("order %s, want %s", got, want)
+	}
+}
