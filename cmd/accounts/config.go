@@ -127,7 +127,7 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id time cost of new password hashes", intVar(&svc.Argon2.Iterations, 1, 20), nil},
 		{"ACCOUNTS_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes of new password hashes", intVar(&svc.Argon2.Parallelism, 1, 16), nil},
 		{"ACCOUNTS_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes computed at once; 0: one per CPU but one (at least one), so that requests without hashing keep a core", intVar(&svc.HashConcurrency, 0, 256), nil},
-		{"ACCOUNTS_HASH_QUEUE", "hash-queue", "0", "password hashes that may wait for a slot; more are answered 503 OVERLOADED at once; 0: 8 per slot", intVar(&svc.HashQueue.Max, 0, 100_000), nil},
+		{"ACCOUNTS_HASH_QUEUE", "hash-queue", "0", "password hashes that may wait for a slot; more are answered 503 OVERLOADED at once; 0: 8 per slot times the hash share (5 at 60%)", intVar(&svc.HashQueue.Max, 0, 100_000), nil},
 		{"ACCOUNTS_SMTP_URL", "smtp-url", "", "SMTP server of the service's mail: smtp://user:password@host:587 (STARTTLS required), smtps://…:465, or smtp://host:port?tls=none for a catcher on the same machine; empty: the email flows are off (their endpoints answer 503 EMAIL_UNAVAILABLE)", bind(&svc.Mail.SMTPURL, smtpURL), maskURL},
 		{"ACCOUNTS_MAIL_FROM", "mail-from", "", "the From of the service's mail, such as Accounts <no-reply@example.com>; required with ACCOUNTS_SMTP_URL", bind(&svc.Mail.From, mailFrom), nil},
 		{"ACCOUNTS_PUBLIC_URL", "public-url", "", "the service's URL as users reach it, base of the links in mail (https://accounts.example.com); empty: http://localhost and the port of ACCOUNTS_ADDR (with port 0, the address it listens on)", bind(&svc.Mail.PublicURL, baseURLKind), nil},
@@ -136,6 +136,7 @@ func settings(c *config) []setting {
 		{"ACCOUNTS_EMAIL_VERIFICATION", "email-verification", "", "off, optional (addresses are verified by mail, logins work without) or required (a correct password of an unverified address answers 403 EMAIL_NOT_VERIFIED); empty: optional with ACCOUNTS_SMTP_URL, off without", bind(&svc.Mail.Verification, verification), nil},
 		{"ACCOUNTS_MAIL_PER_ADDRESS_PER_HOUR", "mail-per-address-per-hour", "3", "mails of each kind (verification, reset, email change) one address may be sent per hour; requests past it are answered as usual but send nothing", intVar(&svc.Mail.PerAddressPerHour, 1, 1000), nil},
 		{"ACCOUNTS_MAIL_REQUESTS_PER_MINUTE", "mail-requests-per-minute", "10", "requests to the email endpoints per client (an IPv4 address or an IPv6 /64) per minute, across every replica; more are answered 429", intVar(&svc.Mail.RequestsPerMinute, 1, 100_000), nil},
+		{"ACCOUNTS_HASH_SHARE_PERCENT", "hash-share-percent", "0", "the share of each hashing slot's time that password hashing may use: after a hash the slot rests for the rest, which a burst of logins leaves to the requests without hashing (a lone login is not slowed); 0: 60; 100: no rest", intVar(&svc.HashSharePercent, 0, 100), nil},
 		{"ACCOUNTS_HASH_QUEUE_WAIT", "hash-queue-wait", "1s", "longest wait for a hashing slot before 503 OVERLOADED", durationVar(&svc.HashQueue.Wait, 10*time.Millisecond, time.Minute), nil},
 	}
 }

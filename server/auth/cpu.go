@@ -33,11 +33,16 @@ func DefaultQueue(n int) Queue { return Queue{Max: 8 * n, Wait: time.Second} }
 // turn for a bounded time, and the excess is refused with ErrOverloaded rather
 // than queued until clients give up.
 type CPUSlots struct {
-	slots   chan struct{}
-	queue   Queue
-	waiting atomic.Int64
-	done    atomic.Uint64
-	observe func(wait time.Duration, shed bool)
+	slots chan struct{}
+	queue Queue
+	share float64
+	// contended, when set, tells whether other work wants the CPU; the slots
+	// rest only then.
+	contended func() bool
+	waiting   atomic.Int64
+	resting   atomic.Int64
+	done      atomic.Uint64
+	observe   func(wait time.Duration, shed bool)
 }
 
 // Done is how many jobs have finished in a slot since the start.
@@ -47,8 +52,25 @@ func (c *CPUSlots) Done() uint64 { return c.done.Load() }
 // shed (the metrics). Call it before the slots are used.
 func (c *CPUSlots) Observe(f func(wait time.Duration, shed bool)) { c.observe = f }
 
-// Running is how many jobs hold a slot now.
-func (c *CPUSlots) Running() int { return len(c.slots) }
+// Share caps the time each slot spends on jobs at share of its time: after a
+// job of duration t the slot rests for t·(1−share)/share before the next one
+// may start, while the job's caller goes on at once. A burst of logins then
+// takes at most share of a core per slot, and leaves the rest to requests that
+// need no hashing; a lone login is as fast as before. 1 (or 0): no rest. Call
+// it before the slots are used.
+func (c *CPUSlots) Share(share float64) {
+	if share > 0 && share < 1 {
+		c.share = share
+	}
+}
+
+// Contended makes the slots rest (Share) only when f, asked as a job ends,
+// reports that other work wants the CPU: a burst of logins alone then runs at
+// full speed. nil: always rest. Call it before the slots are used.
+func (c *CPUSlots) Contended(f func() bool) { c.contended = f }
+
+// Running is how many jobs hold a slot now (not counting resting slots).
+func (c *CPUSlots) Running() int { return len(c.slots) - int(c.resting.Load()) }
 
 // DefaultSlots is the number of slots when none is configured: every CPU but
 // one (at least one), so that a burst of logins leaves a core to the requests
@@ -56,6 +78,13 @@ func (c *CPUSlots) Running() int { return len(c.slots) }
 // slots authenticated reads fell to 0.10x their rate alone (p99 1.2 -> 50 ms),
 // with 1 slot to 0.62x (p99 1.1 -> 3.4 ms).
 func DefaultSlots() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// DefaultShare is the share of each slot's time that hashing takes when none is
+// configured (Share). Measured on 2 cores (1 slot) with 16 connections reading
+// GET /users/{id} during a 64-connection login burst (make bench-load): with no
+// rest, the reads kept 0.51× their rate alone (p99 2.84×); see the README's
+// Performance section for this default.
+const DefaultShare = 0.6
 
 // NewCPUSlots returns n slots (0 or less: DefaultSlots) with queue q.
 func NewCPUSlots(n int, q Queue) *CPUSlots {
@@ -83,8 +112,23 @@ func (c *CPUSlots) Do(ctx context.Context, fn func() error) error {
 	if err := c.acquire(ctx); err != nil {
 		return err
 	}
-	defer func() { c.done.Add(1); <-c.slots }()
+	start := time.Now()
+	defer func() { c.done.Add(1); c.release(time.Since(start)) }()
 	return fn()
+}
+
+// release frees the slot of a job that ran for busy: at once, or after the
+// rest that Share asks for.
+func (c *CPUSlots) release(busy time.Duration) {
+	if c.share == 0 || c.contended != nil && !c.contended() {
+		<-c.slots
+		return
+	}
+	c.resting.Add(1)
+	time.AfterFunc(time.Duration(float64(busy)*(1-c.share)/c.share), func() {
+		c.resting.Add(-1)
+		<-c.slots
+	})
 }
 
 func (c *CPUSlots) acquire(ctx context.Context) error {

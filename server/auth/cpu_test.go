@@ -66,3 +66,60 @@ func TestDefaultQueue(t *testing.T) {
 		t.Fatalf("DefaultQueue(2) = %+v", q)
 	}
 }
+
+// TestCPUSlots_Share runs a job in a slot that may spend a fifth of its time on
+// jobs: its caller goes on at once while the slot rests four times the job's
+// duration, and the next job starts only after the rest.
+func TestCPUSlots_Share(t *testing.T) {
+	t.Parallel()
+	c := NewCPUSlots(1, Queue{})
+	c.Share(0.2)
+	const job = 100 * time.Millisecond
+	if err := c.Do(context.Background(), func() error { time.Sleep(job); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ended := time.Now()
+	if c.Running() != 0 || c.resting.Load() != 1 {
+		t.Fatalf("after the job: %d running, %d resting; want 0 and 1", c.Running(), c.resting.Load())
+	}
+	var started time.Time
+	if err := c.Do(context.Background(), func() error { started = time.Now(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if gap := started.Sub(ended); gap < 4*job {
+		t.Errorf("the next job started %s after the first; want the rest of at least %s", gap, 4*job)
+	}
+}
+
+// TestCPUSlots_FullShare checks that a share of 1 (or 0) frees the slot as
+// soon as the job ends.
+func TestCPUSlots_FullShare(t *testing.T) {
+	t.Parallel()
+	for _, share := range []float64{0, 1} {
+		c := NewCPUSlots(1, Queue{})
+		c.Share(share)
+		if err := c.Do(context.Background(), func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.slots) != 0 {
+			t.Errorf("share %v: the slot is still taken after the job", share)
+		}
+	}
+}
+
+// TestCPUSlots_RestOnlyWhenContended checks that a slot rests after a job only
+// while Contended reports other work: a burst of logins alone is not slowed.
+func TestCPUSlots_RestOnlyWhenContended(t *testing.T) {
+	t.Parallel()
+	for _, contended := range []bool{false, true} {
+		c := NewCPUSlots(1, Queue{})
+		c.Share(0.01)
+		c.Contended(func() bool { return contended })
+		if err := c.Do(context.Background(), func() error { time.Sleep(10 * time.Millisecond); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if resting := c.resting.Load() == 1; resting != contended {
+			t.Errorf("contended %v: resting %v after the job", contended, resting)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func parseFlags() options {
 	flag.IntVar(&o.users, "users", 10_000, "users seeded for the reads and logins")
 	flag.BoolVar(&o.list, "list", false, "also time GET /api/v1/users pages over -list-users more users (seeding 1M takes about 30 s)")
 	flag.IntVar(&o.listUsers, "list-users", 1_000_000, "users seeded for -list")
-	flag.IntVar(&o.listDepth, "list-depth", 100_000, "rows deep of the deep page of -list")
+	flag.IntVar(&o.listDepth, "list-depth", 500_000, "rows deep of the deep page of -list")
 	flag.Parse()
 	return o
 }

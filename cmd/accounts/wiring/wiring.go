@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,6 +45,9 @@ type Config struct {
 	// HashQueue bounds the hashes waiting for a slot (0: auth.DefaultQueue);
 	// the excess is answered 503 OVERLOADED.
 	HashQueue auth.Queue
+	// HashSharePercent is the share of each slot's time that hashing may use
+	// (auth.CPUSlots.Share), in percent; 0: auth.DefaultShare; 100: no rest.
+	HashSharePercent int
 	// AuthAttemptsPerMinute limits ratelimit.ScopeAuth per client IP; 0: no limit.
 	AuthAttemptsPerMinute int
 	// AuditRetention is how long audit events are kept.
@@ -175,6 +180,13 @@ func New(cfg Config, env Env) (*Service, error) {
 		return nil, err
 	}
 	cfg.HTTP.UntrustedForwardedFor = m.UntrustedForwardedFor
+	if slots != nil {
+		// The slots rest only while other requests than their own jobs' are
+		// in flight: reads during a login burst.
+		inFlight := new(atomic.Int64)
+		cfg.HTTP.InFlight = inFlight
+		slots.Contended(func() bool { return inFlight.Load() > int64(slots.Running()+slots.Waiting()) })
+	}
 	health := store.NewHealth(env.Logger)
 	srv, err := server.New(server.Deps{
 		Logger: env.Logger, Pool: env.Pool, SchemaCheck: env.SchemaCheck, HTTP: cfg.HTTP,
@@ -278,20 +290,30 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 // Stop lets running jobs finish, within ctx.
 func (s *Service) Stop(ctx context.Context) error { return s.Jobs.Stop(ctx) }
 
-// HashSlots are the CPU slots of password work that cfg configures.
+// HashSlots are the CPU slots of password work that cfg configures. The
+// default queue shrinks with the share: a slot that rests between hashes drains
+// its queue more slowly, and a login admitted to it must still answer within a
+// second.
 func (cfg Config) HashSlots() *auth.CPUSlots {
 	n := cfg.HashConcurrency
 	if n <= 0 {
 		n = auth.DefaultSlots()
 	}
+	share := auth.DefaultShare
+	if cfg.HashSharePercent > 0 {
+		share = float64(cfg.HashSharePercent) / 100
+	}
 	q := auth.DefaultQueue(n)
+	q.Max = max(1, int(math.Round(float64(q.Max)*share)))
 	if cfg.HashQueue.Max > 0 {
 		q.Max = cfg.HashQueue.Max
 	}
 	if cfg.HashQueue.Wait > 0 {
 		q.Wait = cfg.HashQueue.Wait
 	}
-	return auth.NewCPUSlots(n, q)
+	slots := auth.NewCPUSlots(n, q)
+	slots.Share(share)
+	return slots
 }
 
 // buildMailWorker returns the worker of the mail job, or nil when no SMTP
