@@ -41,7 +41,7 @@ func TestTraces(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	e := servertest.New(t, servertest.OnDatabase(pool, dbURL))
+	e := servertest.New(t, servertest.OnDatabase(pool, dbURL), func(o *servertest.Options) { o.Config.HTTP.Trace = true })
 	u := e.NewUser(t)
 
 	const traceID, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
@@ -78,5 +78,35 @@ func TestTraces(t *testing.T) {
 	}
 	if !strings.Contains(e.Logs.String(), `"trace_id":"`+traceID+`"`) {
 		t.Fatal("the access log has no trace id")
+	}
+}
+
+// TestTraceIDWithoutTracing checks that with tracing off (no span is started)
+// the access log still carries the caller's trace id, and no trace id without
+// a traceparent.
+func TestTraceIDWithoutTracing(t *testing.T) {
+	t.Parallel()
+	if _, err := tracing.Setup(context.Background(), false, "test"); err != nil { // the propagator
+		t.Fatal(err)
+	}
+	e := servertest.New(t)
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		want   string
+	}{
+		{"Traceparent", http.Header{"Traceparent": {"00-" + traceID + "-00f067aa0ba902b7-01"}}, `"trace_id":"` + traceID + `"`},
+		{"None", nil, `"trace_id":""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res, body := e.Do(t, http.MethodGet, "/healthz", nil, tc.header); res.StatusCode != 200 {
+				t.Fatalf("healthz: %d %s", res.StatusCode, body)
+			}
+			lines := strings.Split(strings.TrimSpace(e.Logs.String()), "\n")
+			if last := lines[len(lines)-1]; !strings.Contains(last, tc.want) {
+				t.Errorf("access log line %s; want %s", last, tc.want)
+			}
+		})
 	}
 }

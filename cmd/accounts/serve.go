@@ -41,6 +41,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	cfg.DB.Trace = tracing.Enabled(env.Getenv)
+	cfg.Service.HTTP.Trace = cfg.DB.Trace
 	stopTracing, err := tracing.Setup(ctx, cfg.DB.Trace, version)
 	if err != nil {
 		return err

@@ -13,12 +13,16 @@ import (
 // pages add their own: PageHeaders.)
 func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Shared values, canonical keys: no allocation per request. Set, Add
+		// and Del replace or copy a value, never write into it.
 		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
+		h["X-Content-Type-Options"] = nosniff
+		h["Cache-Control"] = noStore
 		return next(c)
 	}
 }
+
+var nosniff, noStore = []string{"nosniff"}, []string{"no-store"}
 
 // PageHeaders are the headers of an HTML page and its assets (the docs): the
 // page loads only what this server serves, is never framed, and may be cached

@@ -36,6 +36,10 @@ type Options struct {
 	// want of every request (the audit origin), from what RequestContext
 	// learnt of it, before any handler runs: one context for the whole request.
 	Enrich func(ctx context.Context, ri RequestInfo) context.Context
+	// Trace starts a server span for every request (tracing is on). Off, a
+	// caller's traceparent is still read, for the trace id of the access log,
+	// and no span is started.
+	Trace bool
 	// InFlight, when set, counts the requests being served (CPUSlots.Contended
 	// asks it whether a login burst competes with other requests).
 	InFlight *atomic.Int64

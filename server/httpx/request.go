@@ -23,6 +23,10 @@ import (
 // HeaderRequestID carries the request id in both directions.
 const HeaderRequestID = "X-Request-ID"
 
+// requestIDKey is HeaderRequestID as net/http stores it: looked up and set
+// directly, it needs no canonicalizing (an allocation) per request.
+const requestIDKey = "X-Request-Id"
+
 // RequestInfo is what the middleware learns about a request: its id, the
 // client, the operationId once the route is known, and as it goes on who is
 // calling and why it was refused.
@@ -106,7 +110,7 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 				defer o.InFlight.Add(-1)
 			}
 			req := c.Request()
-			ri := &RequestInfo{ID: req.Header.Get(HeaderRequestID), IP: c.RealIP(), UserAgent: req.UserAgent()}
+			ri := &RequestInfo{ID: firstValue(req.Header, requestIDKey), IP: c.RealIP(), UserAgent: req.UserAgent()}
 			if !validRequestID(ri.ID) {
 				ri.ID = newRequestID()
 			}
@@ -117,15 +121,18 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			// Continue the caller's trace (W3C traceparent), in a span named after
 			// the operation once the route is known (endSpan).
 			ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
-			ctx, span := tracing.Tracer().Start(ctx, "HTTP "+req.Method, serverSpan)
-			defer span.End()
+			span := trace.SpanFromContext(ctx) // the caller's, or none
+			if o.Trace {
+				ctx, span = tracing.Tracer().Start(ctx, "HTTP "+req.Method, serverSpan)
+				defer span.End()
+			}
 			if deadline > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, deadline)
 				defer cancel()
 			}
 			c.SetRequest(req.WithContext(ctx))
-			c.Response().Header().Set(HeaderRequestID, ri.ID)
+			c.Response().Header()[requestIDKey] = []string{ri.ID}
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
@@ -139,6 +146,14 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// firstValue is h.Get(key) for a key already in canonical form.
+func firstValue(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // logAccess writes the access-log line of a request; the actor and the reason
