@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -197,7 +196,7 @@ func bareGetUser(pool *pgxpool.Pool) http.Handler {
 		var version int64
 		var emailKey *string
 		var deleted, disabled, verified *time.Time
-		err = pool.QueryRow(context.Background(),
+		err = pool.QueryRow(r.Context(),
 			"SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at "+
 				"FROM user_profiles WHERE id = $1 AND deleted_at IS NULL", id).
 			Scan(&u.ID, &u.Email, &u.Name, &u.Role, &version, &u.CreatedAt, &u.UpdatedAt, &deleted, &emailKey, &disabled, &verified)
