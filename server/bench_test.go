@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/servertest/baseline"
 )
 
 // quietLogs keeps the access log's formatting cost in a benchmark without
@@ -172,41 +171,9 @@ func median(xs []float64) float64 {
 	return xs[len(xs)/2]
 }
 
-// bareGetUser is the baseline: the same SELECT (every column of the view, as
-// the service's query) and the same JSON, nothing else.
+// bareGetUser is the baseline handler alone.
 func bareGetUser(pool *pgxpool.Pool) http.Handler {
-	type user struct {
-		ID            uuid.UUID `json:"id"`
-		Email         string    `json:"email"`
-		Name          string    `json:"name"`
-		Role          string    `json:"role"`
-		Disabled      bool      `json:"disabled"`
-		EmailVerified bool      `json:"email_verified"`
-		CreatedAt     time.Time `json:"created_at"`
-		UpdatedAt     time.Time `json:"updated_at"`
-	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			http.Error(w, "bad id", http.StatusBadRequest)
-			return
-		}
-		var u user
-		var version int64
-		var emailKey *string
-		var deleted, disabled, verified *time.Time
-		err = pool.QueryRow(r.Context(),
-			"SELECT id, email, name, role, version, created_at, updated_at, deleted_at, email_key, disabled_at, email_verified_at "+
-				"FROM user_profiles WHERE id = $1 AND deleted_at IS NULL", id).
-			Scan(&u.ID, &u.Email, &u.Name, &u.Role, &version, &u.CreatedAt, &u.UpdatedAt, &deleted, &emailKey, &disabled, &verified)
-		if err != nil {
-			http.Error(w, "not found", http.StatusNotFound)
-			return
-		}
-		u.Disabled, u.EmailVerified = disabled != nil, verified != nil
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(u)
-	})
+	mux.HandleFunc(baseline.Route, baseline.GetUser(pool))
 	return mux
 }
