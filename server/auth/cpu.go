@@ -82,8 +82,9 @@ func DefaultSlots() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 // DefaultShare is the share of each slot's time that hashing takes when none is
 // configured (Share). Measured on 2 cores (1 slot) with 16 connections reading
 // GET /users/{id} during a 64-connection login burst (make bench-load): with no
-// rest, the reads kept 0.51× their rate alone (p99 2.84×); see the README's
-// Performance section for this default.
+// rest the reads kept 0.51× their rate alone (p99 2.84×); with 0.6, resting
+// only while other requests are in flight and 5 waiters a slot, 0.74–0.79×
+// (p99 1.85–1.99×), with accepted logins at p99 770–789 ms.
 const DefaultShare = 0.6
 
 // NewCPUSlots returns n slots (0 or less: DefaultSlots) with queue q.
@@ -102,6 +103,9 @@ func (c *CPUSlots) Admit() error {
 	}
 	return nil
 }
+
+// Queue is the queue's bound.
+func (c *CPUSlots) Queue() Queue { return c.queue }
 
 // Waiting is how many callers wait for a slot now.
 func (c *CPUSlots) Waiting() int { return int(c.waiting.Load()) }
