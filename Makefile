@@ -203,6 +203,6 @@ bench: ## run the Go benchmarks
 	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: bench-load
-bench-load: build ## the load benchmark: the real server and a bare net/http + pgx baseline on a fresh seeded database, about 4 minutes; the table goes to .data/bench-load.md (longer or more: make bench-load FLAGS='-window 10s -pairs 5 -list')
+bench-load: build ## the load benchmark: the real server and a bare net/http + pgx baseline on a fresh seeded database, with 1,000,000 more users for the list pages, about 5 minutes; the table goes to .data/bench-load.md (longer: make bench-load FLAGS='-window 10s -pairs 5'; without the list pages: FLAGS=-list=false)
 	$(GO) -C tools/benchload build -o $(CURDIR)/bin/benchload .
 	TEST_DATABASE_URL="$(TEST_DB)" bin/benchload -bin $(BIN) $(FLAGS)

@@ -47,7 +47,7 @@ func parseFlags() options {
 	flag.IntVar(&o.pairs, "pairs", 3, "alternating pairs of windows per comparison")
 	flag.IntVar(&o.starts, "starts", 5, "starts timed for start-to-ready")
 	flag.IntVar(&o.users, "users", 10_000, "users seeded for the reads and logins")
-	flag.BoolVar(&o.list, "list", false, "also time GET /api/v1/users pages over -list-users more users (seeding 1M takes about 30 s)")
+	flag.BoolVar(&o.list, "list", true, "time GET /api/v1/users pages over -list-users more users (seeding 1M takes about 30 s; -list=false skips them)")
 	flag.IntVar(&o.listUsers, "list-users", 1_000_000, "users seeded for -list")
 	flag.IntVar(&o.listDepth, "list-depth", 500_000, "rows deep of the deep page of -list")
 	flag.Parse()
