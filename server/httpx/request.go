@@ -120,7 +120,9 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			}
 			// Continue the caller's trace (W3C traceparent), in a span named after
 			// the operation once the route is known (endSpan).
-			ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
+			if carriesTraceContext(req.Header) {
+				ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
+			}
 			span := trace.SpanFromContext(ctx) // the caller's, or none
 			if o.Trace {
 				ctx, span = tracing.Tracer().Start(ctx, "HTTP "+req.Method, serverSpan)
@@ -146,6 +148,17 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// carriesTraceContext reports whether h has any header of the propagators
+// tracing.Setup installs (W3C trace context and baggage). Without one there is
+// nothing to extract, and the propagators' lookups of lowercase names would
+// canonicalize each name again (an allocation each) on every request.
+func carriesTraceContext(h http.Header) bool {
+	_, tp := h["Traceparent"]
+	_, ts := h["Tracestate"]
+	_, bg := h["Baggage"]
+	return tp || ts || bg
 }
 
 // firstValue is h.Get(key) for a key already in canonical form.

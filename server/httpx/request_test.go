@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/meridianhq/accounts/server/tracing"
 )
 
 // TestRequestIDKeyIsCanonical guards the key RequestContext reads and sets
@@ -40,5 +42,19 @@ func TestInFlight(t *testing.T) {
 	}
 	if len(during) != 2 || during[0] != 1 || during[1] != 1 {
 		t.Errorf("in flight while serving: %v; want [1 1]", during)
+	}
+}
+
+// TestTraceContextHeaders guards carriesTraceContext against the propagators
+// tracing.Setup installs: every header they read must be one it looks for.
+func TestTraceContextHeaders(t *testing.T) {
+	t.Parallel()
+	for _, field := range tracing.Propagator().Fields() {
+		if !carriesTraceContext(http.Header{http.CanonicalHeaderKey(field): {"x"}}) {
+			t.Errorf("a request with only %s is not seen to carry trace context", field)
+		}
+	}
+	if carriesTraceContext(http.Header{"Authorization": {"Bearer x"}}) {
+		t.Error("a request without trace headers is seen to carry them")
 	}
 }

@@ -8,6 +8,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,21 @@ type Metrics struct {
 	revocations prometheus.Counter
 	untrusted   prometheus.Counter
 	mails       *prometheus.CounterVec
+	// series caches the request series of each operation and status
+	// (requestKey → requestSeries), so that a request costs no label hashing.
+	series sync.Map
+}
+
+// requestKey is an operation and a status.
+type requestKey struct {
+	operation string
+	status    int
+}
+
+// requestSeries are the series a request of one requestKey adds to.
+type requestSeries struct {
+	count prometheus.Counter
+	took  prometheus.Observer
 }
 
 // New returns the metrics of one process, registered.
@@ -91,8 +107,17 @@ func (m *Metrics) Request(operation string, status int, took time.Duration) {
 	if operation == "" {
 		operation = "none"
 	}
-	m.requests.WithLabelValues(operation, statusLabel(status)).Inc()
-	m.duration.WithLabelValues(operation).Observe(took.Seconds())
+	key := requestKey{operation, status}
+	v, ok := m.series.Load(key)
+	if !ok {
+		v, _ = m.series.LoadOrStore(key, requestSeries{
+			count: m.requests.WithLabelValues(operation, statusLabel(status)),
+			took:  m.duration.WithLabelValues(operation),
+		})
+	}
+	rs := v.(requestSeries)
+	rs.count.Inc()
+	rs.took.Observe(took.Seconds())
 }
 
 // statusLabels are the status label values of every status, made once.

@@ -23,6 +23,12 @@ const Name = "github.com/meridianhq/accounts"
 // Tracer is the service's tracer, from the global provider Setup installs.
 func Tracer() trace.Tracer { return otel.Tracer(Name) }
 
+// Propagator is the W3C trace-context and baggage propagator that Setup
+// installs.
+func Propagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
 // Enabled reports whether getenv names a trace destination: OTEL_TRACES_EXPORTER
 // is not "none", and an OTLP endpoint is set.
 func Enabled(getenv func(string) string) bool {
@@ -37,7 +43,7 @@ func Enabled(getenv func(string) string) bool {
 // timeout, sampler) behind a batching provider. The returned function flushes
 // and stops it.
 func Setup(ctx context.Context, enabled bool, version string) (func(context.Context) error, error) {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	otel.SetTextMapPropagator(Propagator())
 	if !enabled {
 		return func(context.Context) error { return nil }, nil
 	}
