@@ -101,7 +101,6 @@ func newRequestID() string {
 // status.
 func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 	deadline := o.RequestDeadline
-	serverSpan := trace.WithSpanKind(trace.SpanKindServer)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -118,16 +117,8 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			if o.Enrich != nil {
 				ctx = o.Enrich(ctx, *ri)
 			}
-			// Continue the caller's trace (W3C traceparent), in a span named after
-			// the operation once the route is known (endSpan).
-			if carriesTraceContext(req.Header) {
-				ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
-			}
-			span := trace.SpanFromContext(ctx) // the caller's, or none
-			if o.Trace {
-				ctx, span = tracing.Tracer().Start(ctx, "HTTP "+req.Method, serverSpan)
-				defer span.End()
-			}
+			ctx, span := continueTrace(ctx, req, o.Trace)
+			defer span.End()
 			if deadline > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, deadline)
@@ -148,6 +139,24 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// serverSpan is the kind of a request's span.
+var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
+
+// continueTrace continues the caller's trace (W3C traceparent) when it sends
+// one and, with tracing on, starts the request's span in it, named after the
+// operation once the route is known (endSpan). With tracing off the span is
+// the caller's remote one, or none: it records nothing, and ending it does
+// nothing, but it gives the access log the caller's trace id.
+func continueTrace(ctx context.Context, req *http.Request, on bool) (context.Context, trace.Span) {
+	if carriesTraceContext(req.Header) {
+		ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	if !on {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	return tracing.Tracer().Start(ctx, "HTTP "+req.Method, serverSpan)
 }
 
 // carriesTraceContext reports whether h has any header of the propagators
