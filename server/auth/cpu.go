@@ -84,7 +84,7 @@ func DefaultSlots() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 // GET /users/{id} during a 64-connection login burst (make bench-load): with no
 // rest the reads kept 0.51× their rate alone (p99 2.84×); with 0.6, resting
 // only while other requests are in flight and 5 waiters a slot, 0.74–0.79×
-// (p99 1.85–1.99×), with accepted logins at p99 770–789 ms.
+// (p99 1.85–1.99×), with accepted logins at p99 626–789 ms.
 const DefaultShare = 0.6
 
 // NewCPUSlots returns n slots (0 or less: DefaultSlots) with queue q.
