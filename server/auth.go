@@ -123,8 +123,8 @@ func (s *Server) logLogin(ctx context.Context, msg string, user uuid.UUID, reaso
 // withOrigin puts where the request came from into its context, where
 // audit.Record finds it (httpx.Options.Enrich).
 func withOrigin(ctx context.Context, ri httpx.RequestInfo) context.Context {
-	ip, _ := netip.ParseAddr(ri.IP) // the zero Addr when there is none
-	return audit.WithOrigin(ctx, audit.Origin{IP: ip, UserAgent: ri.UserAgent, RequestID: ri.ID})
+	cl := clientOf(ctx)
+	return audit.WithOrigin(ctx, audit.Origin{IP: cl.IP, UserAgent: cl.UserAgent, RequestID: ri.ID})
 }
 
 // clientOf is the client of the request in ctx, as a session records it.

@@ -86,8 +86,7 @@ func BenchmarkGetUser(b *testing.B) {
 	b.Cleanup(bare.Close)
 	full := httptest.NewServer(e.Server.Handler()) // without the test's response checks
 	b.Cleanup(full.Close)
-	bareLoad := &readLoad{url: bare.URL + path}
-	serviceLoad := &readLoad{url: full.URL + path, token: u.Tokens.AccessToken}
+	bareLoad, serviceLoad := newReadLoad(bare.URL+path, ""), newReadLoad(full.URL+path, u.Tokens.AccessToken)
 	for _, tc := range []struct {
 		name string
 		load *readLoad
@@ -121,13 +120,17 @@ func BenchmarkGetUser(b *testing.B) {
 // readLoad sends GETs of one URL over keep-alive connections.
 type readLoad struct {
 	url, token string
-	once       sync.Once
 	client     *http.Client
+}
+
+// newReadLoad returns the load of GETs of url, with token as the bearer ("":
+// none).
+func newReadLoad(url, token string) *readLoad {
+	return &readLoad{url: url, token: token, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 
 // get sends one request and wants a 200.
 func (l *readLoad) get() error {
-	l.once.Do(func() { l.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}} })
 	req, _ := http.NewRequest(http.MethodGet, l.url, nil)
 	if l.token != "" {
 		req.Header.Set("Authorization", "Bearer "+l.token)

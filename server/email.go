@@ -78,8 +78,7 @@ func (s *Server) RequestEmailChange(ctx context.Context, req api.RequestEmailCha
 		return api.RequestEmailChange401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: wrongCurrentPassword(ctx)}, nil
 	case errors.Is(err, users.ErrNotFound):
 		// The caller's own account went away after the token was checked.
-		return api.RequestEmailChange401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
-			api.CodeUnauthenticated, "The bearer token is invalid, expired or revoked.", true)}, nil
+		return api.RequestEmailChange401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: tokenGone(ctx)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("request email change: %w", err)
 	}

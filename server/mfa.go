@@ -109,8 +109,7 @@ func (s *Server) VerifyMfa(ctx context.Context, req api.VerifyMfaRequestObject) 
 	case errors.Is(err, users.ErrMFANotEnrolled):
 		return api.VerifyMfa409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: mfaNotEnrolled(ctx, "You have no second factor to verify.")}, nil
 	case errors.Is(err, sessions.ErrSessionEnded):
-		return api.VerifyMfa401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
-			api.CodeUnauthenticated, "The bearer token is invalid, expired or revoked.", true)}, nil
+		return api.VerifyMfa401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: tokenGone(ctx)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("verify mfa: %w", err)
 	}

@@ -58,6 +58,12 @@ func unauthenticated(ctx context.Context, code api.ProblemCode, detail string, t
 	}
 }
 
+// tokenGone is the 401 of a bearer token that passed the check but whose
+// user or session went away since: the same answer as a revoked token.
+func tokenGone(ctx context.Context) api.UnauthenticatedApplicationProblemPlusJSONResponse {
+	return unauthenticated(ctx, api.CodeUnauthenticated, httpx.BadTokenDetail, true)
+}
+
 // wrongCurrentPassword is the 401 of a wrong current password. It carries the
 // Bearer challenge of the operation; its code tells clients not to refresh
 // their token over it.

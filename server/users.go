@@ -16,8 +16,7 @@ import (
 func (s *Server) GetMe(ctx context.Context, req api.GetMeRequestObject) (api.GetMeResponseObject, error) {
 	u, err := s.Users.Get(ctx, principal(ctx).UserID)
 	if errors.Is(err, users.ErrNotFound) {
-		return api.GetMe401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: unauthenticated(ctx,
-			api.CodeUnauthenticated, httpx.BadTokenDetail, true)}, nil
+		return api.GetMe401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: tokenGone(ctx)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get me: %w", err)

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -23,10 +24,15 @@ type Queue struct {
 	Wait time.Duration
 }
 
-// DefaultQueue is the queue of n slots when none is configured: 8 waiters per
-// slot, 1 s at most. At 30-40 ms an argon2id hash, a full queue drains in about
-// 0.3 s, so an admitted login answers well within a second.
-func DefaultQueue(n int) Queue { return Queue{Max: 8 * n, Wait: time.Second} }
+// DefaultQueue is the queue of n slots that hash share of their time (Share;
+// 1: all of it) when none is configured: 8 waiters per slot times the share
+// (5 at 0.6), at least 1, and 1 s at most. A slot that rests between hashes
+// drains its queue more slowly; at 30-40 ms an argon2id hash, a full queue
+// still drains in about 0.3-0.5 s, so an admitted login answers within a
+// second.
+func DefaultQueue(n int, share float64) Queue {
+	return Queue{Max: max(1, int(math.Round(float64(8*n)*share))), Wait: time.Second}
+}
 
 // CPUSlots is a counting semaphore for CPU-heavy work (password hashing, the
 // strength estimate): at most n jobs run at once, a bounded number wait their

@@ -62,8 +62,11 @@ func TestCPUSlots_Queue(t *testing.T) {
 
 func TestDefaultQueue(t *testing.T) {
 	t.Parallel()
-	if q := DefaultQueue(2); q.Max != 16 || q.Wait != time.Second {
-		t.Fatalf("DefaultQueue(2) = %+v", q)
+	if q := DefaultQueue(2, 1); q.Max != 16 || q.Wait != time.Second {
+		t.Fatalf("DefaultQueue(2, 1) = %+v", q)
+	}
+	if q := DefaultQueue(1, DefaultShare); q.Max != 5 || q.Wait != time.Second {
+		t.Fatalf("DefaultQueue(1, DefaultShare) = %+v", q)
 	}
 }
 

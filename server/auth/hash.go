@@ -51,7 +51,7 @@ func NewHasher(params Argon2Params, slots *CPUSlots, rand io.Reader) (*Hasher, e
 		return nil, fmt.Errorf("auth: invalid argon2id parameters %+v", params)
 	}
 	if slots == nil {
-		slots = NewCPUSlots(0, DefaultQueue(DefaultSlots()))
+		slots = NewCPUSlots(0, DefaultQueue(DefaultSlots(), 1))
 	}
 	h := &Hasher{params: params, slots: slots, rand: rand}
 	secret := make([]byte, 32)

@@ -23,8 +23,8 @@ import (
 // HeaderRequestID carries the request id in both directions.
 const HeaderRequestID = "X-Request-ID"
 
-// requestIDKey is HeaderRequestID as net/http stores it: looked up and set
-// directly, it needs no canonicalizing (an allocation) per request.
+// requestIDKey is HeaderRequestID in the canonical form net/http stores it
+// under: a key already canonical is looked up and set without an allocation.
 const requestIDKey = "X-Request-Id"
 
 // RequestInfo is what the middleware learns about a request: its id, the
@@ -109,7 +109,7 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 				defer o.InFlight.Add(-1)
 			}
 			req := c.Request()
-			ri := &RequestInfo{ID: firstValue(req.Header, requestIDKey), IP: c.RealIP(), UserAgent: req.UserAgent()}
+			ri := &RequestInfo{ID: req.Header.Get(requestIDKey), IP: c.RealIP(), UserAgent: req.UserAgent()}
 			if !validRequestID(ri.ID) {
 				ri.ID = newRequestID()
 			}
@@ -125,7 +125,7 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 				defer cancel()
 			}
 			c.SetRequest(req.WithContext(ctx))
-			c.Response().Header()[requestIDKey] = []string{ri.ID}
+			c.Response().Header().Set(requestIDKey, ri.ID)
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
@@ -168,14 +168,6 @@ func carriesTraceContext(h http.Header) bool {
 	_, ts := h["Tracestate"]
 	_, bg := h["Baggage"]
 	return tp || ts || bg
-}
-
-// firstValue is h.Get(key) for a key already in canonical form.
-func firstValue(h http.Header, key string) string {
-	if vs := h[key]; len(vs) > 0 {
-		return vs[0]
-	}
-	return ""
 }
 
 // logAccess writes the access-log line of a request; the actor and the reason

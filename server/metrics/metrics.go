@@ -111,30 +111,13 @@ func (m *Metrics) Request(operation string, status int, took time.Duration) {
 	v, ok := m.series.Load(key)
 	if !ok {
 		v, _ = m.series.LoadOrStore(key, requestSeries{
-			count: m.requests.WithLabelValues(operation, statusLabel(status)),
+			count: m.requests.WithLabelValues(operation, strconv.Itoa(status)),
 			took:  m.duration.WithLabelValues(operation),
 		})
 	}
 	rs := v.(requestSeries)
 	rs.count.Inc()
 	rs.took.Observe(took.Seconds())
-}
-
-// statusLabels are the status label values of every status, made once.
-var statusLabels = func() (out [600]string) {
-	for i := range out {
-		out[i] = strconv.Itoa(i)
-	}
-	return out
-}()
-
-// statusLabel is the label value of status, without an allocation for the
-// statuses HTTP has.
-func statusLabel(status int) string {
-	if status >= 0 && status < len(statusLabels) {
-		return statusLabels[status]
-	}
-	return strconv.Itoa(status)
 }
 
 // Login records the outcome of a login (success, invalid_credentials,

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -290,10 +289,7 @@ func (s *Service) Start(ctx context.Context, pruneEvery time.Duration) error {
 // Stop lets running jobs finish, within ctx.
 func (s *Service) Stop(ctx context.Context) error { return s.Jobs.Stop(ctx) }
 
-// HashSlots are the CPU slots of password work that cfg configures. The
-// default queue shrinks with the share: a slot that rests between hashes drains
-// its queue more slowly, and a login admitted to it must still answer within a
-// second.
+// HashSlots are the CPU slots of password work that cfg configures.
 func (cfg Config) HashSlots() *auth.CPUSlots {
 	n := cfg.HashConcurrency
 	if n <= 0 {
@@ -303,8 +299,7 @@ func (cfg Config) HashSlots() *auth.CPUSlots {
 	if cfg.HashSharePercent > 0 {
 		share = float64(cfg.HashSharePercent) / 100
 	}
-	q := auth.DefaultQueue(n)
-	q.Max = max(1, int(math.Round(float64(q.Max)*share)))
+	q := auth.DefaultQueue(n, share)
 	if cfg.HashQueue.Max > 0 {
 		q.Max = cfg.HashQueue.Max
 	}
