@@ -91,6 +91,23 @@ func TestMailLimits(t *testing.T) {
 			t.Fatalf("%d reset mails; want none: the budget was spent before the account existed", got)
 		}
 	})
+	t.Run("Verification", func(t *testing.T) {
+		// The registration's mail and each resend spend one of the budget,
+		// once: 3 mails for a registration and 4 resends.
+		t.Parallel()
+		e, mp := mailEnv(t, func(o *servertest.Options) { o.Config.Mail.PerAddressPerHour = 3 })
+		email := servertest.UniqueEmail("resend")
+		e.Register(t, email, "Resend", servertest.StrongPassword)
+		for range 4 {
+			if status, err := mailRequest(e, "Verification", email); err != nil || status != 202 {
+				t.Fatalf("verification request: %d %v", status, err)
+			}
+		}
+		drained(t, e)
+		if got := countSubject(mailsTo(t, e, mp, email), verifySubject); got != 3 {
+			t.Fatalf("%d verification mails after a registration and 4 resends; want the budget of 3", got)
+		}
+	})
 	t.Run("PerClient", func(t *testing.T) {
 		t.Parallel()
 		e, _ := mailEnv(t, func(o *servertest.Options) { o.Config.Mail.RequestsPerMinute = 3 })

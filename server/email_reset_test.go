@@ -14,7 +14,10 @@ import (
 
 const newPassword = "purple monkey dishwasher lamp"
 
-const resetSubject = "Reset your password"
+const (
+	resetSubject  = "Reset your password"
+	verifySubject = "Confirm your email address"
+)
 
 // waitSubject returns the nth mail (from 1) to address with subject, once
 // there is one, failing t after 15 seconds.

@@ -113,7 +113,7 @@ func TestEmailVerificationByLink(t *testing.T) {
 	}
 	ms := mp.WaitFor(t, u.Email, 1)
 	m := ms[0]
-	if m.Subject != "Confirm your email address" || m.Token() == "" || m.Code() == "" {
+	if m.Subject != verifySubject || m.Token() == "" || m.Code() == "" {
 		t.Fatalf("mail %q: link %q code %q", m.Subject, m.Link(), m.Code())
 	}
 	if !strings.Contains(m.HTML, m.Token()) || !strings.Contains(m.HTML, m.Code()) {

@@ -33,10 +33,8 @@ func (us *Service) RequestEmailChange(ctx context.Context, user, session uuid.UU
 	if err := us.checkCurrent(ctx, user, current); err != nil {
 		return err
 	}
-	if err := us.request(ctx, MailRequest{Purpose: db.EmailTokenPurposeChangeEmail, Email: newEmail, UserID: user, SessionID: session}); err != nil {
-		return err
-	}
-	return audit.Record(ctx, us.q, audit.Event{Action: audit.UserEmailChangeRequested, Target: &user, Session: &session})
+	return us.request(ctx, MailRequest{Purpose: db.EmailTokenPurposeChangeEmail, Email: newEmail, UserID: user, SessionID: session},
+		audit.Event{Action: audit.UserEmailChangeRequested, Target: &user, Session: &session})
 }
 
 // sendEmailChange is the background part of RequestEmailChange.
@@ -80,9 +78,12 @@ func (us *Service) sendEmailChange(ctx context.Context, r MailRequest) error {
 func (us *Service) ConfirmEmailChange(ctx context.Context, s Secret) (db.UserProfile, error) {
 	var u db.UserProfile
 	err := us.withToken(ctx, db.EmailTokenPurposeChangeEmail, s, func(tx *store.Tx, t db.EmailToken) error {
-		old, err := tx.GetUserForUpdate(ctx, t.UserID)
-		if err != nil {
+		old, err := lockUser(ctx, tx, t.UserID)
+		if errors.Is(err, ErrNotFound) {
 			return ErrTokenInvalid
+		}
+		if err != nil {
+			return err
 		}
 		row, err := tx.UpdateUser(ctx, db.UpdateUserParams{ID: t.UserID, Email: &t.Email, EmailKey: &t.EmailKey, EmailVerified: true})
 		if store.IsUniqueViolation(err, store.UniqueUsersEmailLive) {

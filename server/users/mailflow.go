@@ -222,10 +222,30 @@ func (us *Service) consume(ctx context.Context, tx *store.Tx, purpose db.EmailTo
 	if err != nil {
 		return db.EmailToken{}, err
 	}
-	if n, err := tx.UseEmailToken(ctx, db.UseEmailTokenParams{ID: t.ID, Now: now}); err != nil || n != 1 {
-		return db.EmailToken{}, errors.Join(ErrTokenInvalid, err)
+	n, err := tx.UseEmailToken(ctx, db.UseEmailTokenParams{ID: t.ID, Now: now})
+	if err != nil {
+		return db.EmailToken{}, err
+	}
+	if n != 1 {
+		return db.EmailToken{}, ErrTokenInvalid
 	}
 	return t, nil
+}
+
+// tokenUser locks the live user that t was mailed to: ErrTokenInvalid when
+// the user is gone or the address is no longer the one mailed; a database
+// failure as it is (an outage, not a bad token).
+func tokenUser(ctx context.Context, tx *store.Tx, t db.EmailToken) (db.UserProfile, error) {
+	u, err := lockUser(ctx, tx, t.UserID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return db.UserProfile{}, ErrTokenInvalid
+	case err != nil:
+		return db.UserProfile{}, err
+	case u.EmailKey != t.EmailKey:
+		return db.UserProfile{}, ErrTokenInvalid
+	}
+	return u, nil
 }
 
 // withinBudget takes one mail of purpose to email from its budget: false when

@@ -93,8 +93,11 @@ func (us *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, code strin
 			return err
 		}
 		step, ok, err := us.matchTOTP(f.PendingSecret, p.UserID, code, 0)
-		if err != nil || !ok {
-			return errors.Join(ErrMFACodeInvalid, err)
+		if err != nil {
+			return err // the secret cannot be opened: a fault, not a wrong code
+		}
+		if !ok {
+			return ErrMFACodeInvalid
 		}
 		if err := tx.ConfirmTOTP(ctx, db.ConfirmTOTPParams{UserID: p.UserID, Step: step}); err != nil {
 			return err

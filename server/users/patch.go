@@ -130,9 +130,6 @@ func (us *Service) adminChangedEmail(ctx context.Context, tx *store.Tx, before, 
 	if err := us.mailTo(ctx, tx, mail.KindEmailChangedByAdmin, before, before.Email, mail.Data{NewEmail: after.Email}); err != nil {
 		return err
 	}
-	if !us.verifies() {
-		return nil
-	}
 	return us.verifyInTx(ctx, tx, after)
 }
 

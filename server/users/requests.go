@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/mail"
 	"github.com/meridianhq/accounts/server/store"
@@ -58,9 +59,11 @@ func (w *RequestWorker) Work(ctx context.Context, job *river.Job[MailRequest]) e
 // Register adds w to the workers of the job queue.
 func (w *RequestWorker) Register(ws *river.Workers) { river.AddWorker(ws, w) }
 
-// request checks email and enqueues r for it, within the address's budget:
-// past it, nothing is enqueued and the caller answers as usual.
-func (us *Service) request(ctx context.Context, r MailRequest) error {
+// request checks email and enqueues r for it, within the address's budget
+// (past it, nothing is enqueued and the caller answers as usual), in one
+// transaction with the audit events of the request, which are recorded
+// either way.
+func (us *Service) request(ctx context.Context, r MailRequest, events ...audit.Event) error {
 	if !us.mailOn() {
 		return ErrMailOff
 	}
@@ -74,10 +77,22 @@ func (us *Service) request(ctx context.Context, r MailRequest) error {
 	}
 	r.Email = email
 	ok, err := us.withinBudget(ctx, r.Purpose, email)
-	if err != nil || !ok {
+	if err != nil || (!ok && len(events) == 0) {
 		return err
 	}
-	return store.InTx(ctx, us.pool, func(tx *store.Tx) error { return us.mail.Outbox.Enqueue(ctx, tx, r, nil) })
+	return store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		if ok {
+			if err := us.mail.Outbox.Enqueue(ctx, tx, r, nil); err != nil {
+				return err
+			}
+		}
+		for _, e := range events {
+			if err := audit.Record(ctx, tx.Queries, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // RequestVerification sends a new verification mail to email when it is the

@@ -37,9 +37,9 @@ func (us *Service) ResetPassword(ctx context.Context, s Secret, password string)
 		return err
 	}
 	return us.withToken(ctx, db.EmailTokenPurposeResetPassword, s, func(tx *store.Tx, t db.EmailToken) error {
-		u, err := tx.GetUserForUpdate(ctx, t.UserID)
-		if err != nil || u.EmailKey != t.EmailKey {
-			return ErrTokenInvalid
+		u, err := tokenUser(ctx, tx, t)
+		if err != nil {
+			return err
 		}
 		if err := us.CheckPassword(ctx, password, u.Email, u.Name); err != nil {
 			return err

@@ -13,12 +13,21 @@ import (
 // verifies reports whether new users are sent a verification mail.
 func (us *Service) verifies() bool { return us.mailOn() && us.mail.Verification != VerificationOff }
 
-// verifyInTx puts the verification mail of u into tx, within the address's
-// budget: a registration's mail commits with the account.
+// verifyInTx puts the verification mail of u into tx when addresses are
+// verified, within the address's budget: a registration's mail commits with
+// the account.
 func (us *Service) verifyInTx(ctx context.Context, tx *store.Tx, u db.UserProfile) error {
+	if !us.verifies() {
+		return nil
+	}
 	if ok, err := us.withinBudget(ctx, db.EmailTokenPurposeVerifyEmail, u.Email); err != nil || !ok {
 		return err
 	}
+	return us.verificationMail(ctx, tx, u)
+}
+
+// verificationMail puts the verification mail of u into tx.
+func (us *Service) verificationMail(ctx context.Context, tx *store.Tx, u db.UserProfile) error {
 	t, err := us.issueToken(ctx, tx, u.ID, db.EmailTokenPurposeVerifyEmail, u.Email, verifyLinkTTL, nil, mail.PageVerifyEmail)
 	if err != nil {
 		return err
@@ -26,7 +35,8 @@ func (us *Service) verifyInTx(ctx context.Context, tx *store.Tx, u db.UserProfil
 	return us.mailTo(ctx, tx, mail.KindVerifyEmail, u, u.Email, mail.Data{Link: t.link, Code: t.code, Expires: "24 hours"})
 }
 
-// sendVerification is the background part of RequestVerification.
+// sendVerification is the background part of RequestVerification, whose
+// request already took the mail from the address's budget.
 func (us *Service) sendVerification(ctx context.Context, email string) error {
 	if !us.verifies() {
 		return nil
@@ -35,7 +45,7 @@ func (us *Service) sendVerification(ctx context.Context, email string) error {
 	if err != nil || !ok || u.EmailVerifiedAt != nil {
 		return err
 	}
-	return store.InTx(ctx, us.pool, func(tx *store.Tx) error { return us.verifyInTx(ctx, tx, u) })
+	return store.InTx(ctx, us.pool, func(tx *store.Tx) error { return us.verificationMail(ctx, tx, u) })
 }
 
 // VerifyEmail spends a verification token (or address and code) and marks
@@ -44,9 +54,9 @@ func (us *Service) sendVerification(ctx context.Context, email string) error {
 func (us *Service) VerifyEmail(ctx context.Context, s Secret) (db.UserProfile, error) {
 	var u db.UserProfile
 	err := us.withToken(ctx, db.EmailTokenPurposeVerifyEmail, s, func(tx *store.Tx, t db.EmailToken) error {
-		cur, err := tx.GetUserForUpdate(ctx, t.UserID)
-		if err != nil || cur.EmailKey != t.EmailKey {
-			return ErrTokenInvalid // deleted, or the address is no longer the one mailed
+		cur, err := tokenUser(ctx, tx, t)
+		if err != nil {
+			return err
 		}
 		row, err := tx.MarkEmailVerified(ctx, t.UserID)
 		if err != nil {
