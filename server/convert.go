@@ -126,3 +126,14 @@ func toAuditEvent(e db.AuditEvent) api.AuditEvent {
 	_ = json.Unmarshal(e.Details, &out.Details) // written by audit.Record: always an object
 	return out
 }
+
+// toScope maps a logout's scope (an enum the validator has checked).
+func toScope(s api.LogoutRequestScope) sessions.Scope {
+	switch s {
+	case api.Others:
+		return sessions.ScopeOthers
+	case api.All:
+		return sessions.ScopeAll
+	}
+	return sessions.ScopeCurrent
+}

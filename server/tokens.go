@@ -7,7 +7,6 @@ import (
 	"github.com/meridianhq/accounts/gen/api"
 	"github.com/meridianhq/accounts/server/httpx"
 	"github.com/meridianhq/accounts/server/sessions"
-	"github.com/meridianhq/accounts/server/users"
 )
 
 // RefreshToken rotates a refresh token (see sessions.Service.Rotate).
@@ -37,25 +36,11 @@ func refreshRefused(ctx context.Context, code api.ProblemCode, detail string) ap
 
 // Logout ends the caller's current session, the others, or all of them.
 func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.LogoutResponseObject, error) {
-	p := principal(ctx)
 	scope := api.Current
 	if req.Body != nil && req.Body.Scope != nil {
 		scope = *req.Body.Scope
 	}
-	if scope != api.Current && p.MFARequired {
-		// Ending other sessions is a step-up operation: a password alone must
-		// not log the owner out everywhere.
-		return nil, users.ErrMFARequired
-	}
-	var err error
-	switch scope {
-	case api.Current:
-		_, err = s.Sessions.End(ctx, p.UserID, p.SessionID, sessions.ReasonLogout)
-	case api.Others:
-		err = s.Sessions.EndAll(ctx, p.UserID, &p.SessionID, sessions.ReasonLogoutOthers)
-	case api.All:
-		err = s.Sessions.EndAll(ctx, p.UserID, nil, sessions.ReasonLogoutAll)
-	}
+	err := s.Sessions.Logout(ctx, principal(ctx), toScope(scope))
 	if err != nil {
 		return nil, fmt.Errorf("logout: %w", err)
 	}

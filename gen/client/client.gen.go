@@ -1443,7 +1443,9 @@ type ClientInterface interface {
 	//
 	// Ends the caller's current session (the default), every other session of
 	// the caller, or all of them. Access tokens of ended sessions stop working at
-	// once, on every replica.
+	// once, on every replica. Ending the others or all of them needs the second
+	// factor verified when the caller has one: an `aal1` token gets 403
+	// `MFA_REQUIRED` for those scopes.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1454,7 +1456,9 @@ type ClientInterface interface {
 	//
 	// Ends the caller's current session (the default), every other session of
 	// the caller, or all of them. Access tokens of ended sessions stop working at
-	// once, on every replica.
+	// once, on every replica. Ending the others or all of them needs the second
+	// factor verified when the caller has one: an `aal1` token gets 403
+	// `MFA_REQUIRED` for those scopes.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2241,7 +2245,9 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 //
 // Ends the caller's current session (the default), every other session of
 // the caller, or all of them. Access tokens of ended sessions stop working at
-// once, on every replica.
+// once, on every replica. Ending the others or all of them needs the second
+// factor verified when the caller has one: an `aal1` token gets 403
+// `MFA_REQUIRED` for those scopes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2262,7 +2268,9 @@ func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io
 //
 // Ends the caller's current session (the default), every other session of
 // the caller, or all of them. Access tokens of ended sessions stop working at
-// once, on every replica.
+// once, on every replica. Ending the others or all of them needs the second
+// factor verified when the caller has one: an `aal1` token gets 403
+// `MFA_REQUIRED` for those scopes.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5139,7 +5147,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Ends the caller's current session (the default), every other session of
 	// the caller, or all of them. Access tokens of ended sessions stop working at
-	// once, on every replica.
+	// once, on every replica. Ending the others or all of them needs the second
+	// factor verified when the caller has one: an `aal1` token gets 403
+	// `MFA_REQUIRED` for those scopes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5150,7 +5160,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Ends the caller's current session (the default), every other session of
 	// the caller, or all of them. Access tokens of ended sessions stop working at
-	// once, on every replica.
+	// once, on every replica. Ending the others or all of them needs the second
+	// factor verified when the caller has one: an `aal1` token gets 403
+	// `MFA_REQUIRED` for those scopes.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9346,7 +9358,9 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 //
 // Ends the caller's current session (the default), every other session of
 // the caller, or all of them. Access tokens of ended sessions stop working at
-// once, on every replica.
+// once, on every replica. Ending the others or all of them needs the second
+// factor verified when the caller has one: an `aal1` token gets 403
+// `MFA_REQUIRED` for those scopes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9363,7 +9377,9 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, co
 //
 // Ends the caller's current session (the default), every other session of
 // the caller, or all of them. Access tokens of ended sessions stop working at
-// once, on every replica.
+// once, on every replica. Ending the others or all of them needs the second
+// factor verified when the caller has one: an `aal1` token gets 403
+// `MFA_REQUIRED` for those scopes.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,4 +47,17 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// ErrMFARequired is an operation that needs a session at aal2, refused to a
+// caller whose user has a factor this session has not verified.
+var ErrMFARequired = errors.New("auth: this needs a verified second factor")
+
+// StepUp refuses p, with ErrMFARequired, unless its session is at aal2 or its
+// user has no second factor.
+func (p Principal) StepUp() error {
+	if p.MFARequired {
+		return ErrMFARequired
+	}
+	return nil
 }

@@ -16,8 +16,8 @@ var (
 	// stored.
 	ErrMFAOff = errors.New("users: MFA is off: no encryption keys are configured")
 	// ErrMFARequired: the operation needs a session at aal2, and the caller's
-	// user has a factor this session has not verified.
-	ErrMFARequired = errors.New("users: this needs a verified second factor")
+	// user has a factor this session has not verified (auth.Principal.StepUp).
+	ErrMFARequired = auth.ErrMFARequired
 	// ErrMFANotEnrolled: no factor (or no pending enrolment) to use.
 	ErrMFANotEnrolled = errors.New("users: no second factor is enrolled")
 	// ErrMFACodeInvalid: a wrong, reused or expired code, or a spent or
@@ -66,14 +66,6 @@ type MFAStatus struct {
 
 // mfaOn reports whether second factors can be stored.
 func (us *Service) mfaOn() bool { return us.mfa.Sealer != nil }
-
-// stepUp refuses p unless its session is at aal2 or its user has no factor.
-func stepUp(p auth.Principal) error {
-	if p.MFARequired {
-		return ErrMFARequired
-	}
-	return nil
-}
 
 // aad is the associated data of a user's sealed secret.
 func aad(user uuid.UUID) []byte { return user[:] }

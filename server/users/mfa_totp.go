@@ -32,7 +32,7 @@ func (us *Service) EnrollTOTP(ctx context.Context, p auth.Principal, current str
 	if !us.mfaOn() {
 		return Enrollment{}, ErrMFAOff
 	}
-	if err := stepUp(p); err != nil {
+	if err := p.StepUp(); err != nil {
 		return Enrollment{}, err
 	}
 	if err := us.slots.Admit(); err != nil {
@@ -76,7 +76,7 @@ func (us *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, code strin
 	if !us.mfaOn() {
 		return nil, sessions.Pair{}, ErrMFAOff
 	}
-	if err := stepUp(p); err != nil {
+	if err := p.StepUp(); err != nil {
 		return nil, sessions.Pair{}, err
 	}
 	var codes []string
@@ -120,7 +120,7 @@ func (us *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, code strin
 // current password, from an aal2 session. Its errors: ErrWrongPassword,
 // ErrMFANotEnrolled, ErrMFARequired, *ratelimit.Refused, auth.ErrOverloaded.
 func (us *Service) DisableTOTP(ctx context.Context, p auth.Principal, current string) error {
-	if err := stepUp(p); err != nil {
+	if err := p.StepUp(); err != nil {
 		return err
 	}
 	if err := us.slots.Admit(); err != nil {

@@ -105,7 +105,7 @@ func (us *Service) checkFactor(ctx context.Context, tx *store.Tx, user uuid.UUID
 // ReplaceRecoveryCodes voids the caller's recovery codes and returns 10 new
 // ones, from an aal2 session. Its errors: ErrMFANotEnrolled, ErrMFARequired.
 func (us *Service) ReplaceRecoveryCodes(ctx context.Context, p auth.Principal) ([]string, error) {
-	if err := stepUp(p); err != nil {
+	if err := p.StepUp(); err != nil {
 		return nil, err
 	}
 	var codes []string

@@ -285,7 +285,9 @@ export interface paths {
          * Log out
          * @description Ends the caller's current session (the default), every other session of
          *     the caller, or all of them. Access tokens of ended sessions stop working at
-         *     once, on every replica.
+         *     once, on every replica. Ending the others or all of them needs the second
+         *     factor verified when the caller has one: an `aal1` token gets 403
+         *     `MFA_REQUIRED` for those scopes.
          */
         post: operations["logout"];
         delete?: never;
