@@ -178,6 +178,11 @@ func TestEmailChange(t *testing.T) {
 	}
 	res, b := e.Call(t, http.MethodPatch, userPath(u), u.Tokens.AccessToken, `{"email":"`+target+`"}`)
 	wantCode(t, res, b, 403, "EMAIL_CHANGE_REQUIRES_CONFIRMATION")
+	// A patch that sends the whole user, its address unchanged, changes no
+	// address: it is not refused.
+	if res, b := e.Call(t, http.MethodPatch, userPath(u), u.Tokens.AccessToken, `{"email":"`+u.Email+`","name":"Renamed"}`); res.StatusCode != 200 {
+		t.Fatalf("a patch with the unchanged address: %d %s", res.StatusCode, b)
+	}
 	res, b = ask(u.Tokens.AccessToken, target, "not my password at all")
 	wantCode(t, res, b, 401, "INVALID_CREDENTIALS")
 	res, b = ask("", target, u.Password)

@@ -42,9 +42,6 @@ func (us *Service) Update(ctx context.Context, id uuid.UUID, p Patch, check Vers
 	if err != nil {
 		return db.UserProfile{}, err
 	}
-	if pr, ok := auth.PrincipalFrom(ctx); ok && p.Email != nil && pr.UserID == id && us.mailOn() {
-		return db.UserProfile{}, ErrEmailChangeNeedsConfirmation
-	}
 	change.ID = id
 	var out db.UserProfile
 	err = store.InTx(ctx, us.pool, func(tx *store.Tx) (err error) {
@@ -90,6 +87,9 @@ func (us *Service) update(ctx context.Context, tx *store.Tx, change db.UpdateUse
 	}
 	if check != nil && !check(cur.Version) {
 		return db.UserProfile{}, ErrPreconditionFailed
+	}
+	if change.EmailKey != nil && *change.EmailKey != cur.EmailKey && us.selfService(ctx, cur.ID) {
+		return db.UserProfile{}, ErrEmailChangeNeedsConfirmation
 	}
 	roleChanged := change.Role != nil && *change.Role != cur.Role
 	disabling := change.Disabled != nil && *change.Disabled && cur.DisabledAt == nil
@@ -154,6 +154,13 @@ func changes(before, after db.UserProfile) []audit.Event {
 		out = append(out, audit.Event{Action: audit.UserEnabled, Target: target})
 	}
 	return out
+}
+
+// selfService reports whether the caller is user and the email flows are on:
+// a change of their own address must then be confirmed from the new one.
+func (us *Service) selfService(ctx context.Context, user uuid.UUID) bool {
+	p, ok := auth.PrincipalFrom(ctx)
+	return ok && p.UserID == user && us.mailOn()
 }
 
 // lockUser reads a live user and locks its row for the rest of tx.
