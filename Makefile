@@ -141,7 +141,7 @@ build: ## build the static binary as the Dockerfile does
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o $(BIN) ./cmd/accounts
 
 .PHONY: test
-test: lint verify lint-selftest spec-diff-selftest test-go test-sdk test-browser ## run every test: lints, verify, Go (-race), the TS SDK's and the browser's, against real PostgreSQL
+test: lint verify lint-selftest spec-diff-selftest test-go test-one-conn test-sdk test-browser ## run every test: lints, verify, Go (-race), Go on one-connection pools, the TS SDK's and the browser's, against real PostgreSQL
 
 COVER := .data/cover.out
 
@@ -150,6 +150,10 @@ test-go: ## go test -race ./..., then statement coverage per package (merged acr
 	@mkdir -p .data
 	TEST_DATABASE_URL="$(TEST_DB)" $(GO) test -race -count=1 -coverpkg=./cmd/...,./server/...,./sdk/... -coverprofile=$(COVER) ./...
 	@tools/coverage/summary.sh $(COVER) 80
+
+.PHONY: test-one-conn
+test-one-conn: ## the server's Go tests again, each service on a pool of one connection: a request that needs a second connection while it holds one hangs and fails
+	TEST_DATABASE_URL="$(TEST_DB)" TEST_POOL_MAX_CONNS=1 $(GO) test -count=1 -timeout 5m ./server/...
 
 .PHONY: test-scale
 test-scale: build ## the scale-out checks on real HAProxy, PgBouncer (1.18, transaction mode) and PostgreSQL, all on 127.0.0.1

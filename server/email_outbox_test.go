@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server/mailtest"
 	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/store"
+	"github.com/meridianhq/accounts/server/testdb"
 )
 
 // TestOutboxSurvivesACrash: a registration commits its verification mail with
@@ -108,6 +112,32 @@ func TestMailLimits(t *testing.T) {
 			t.Fatalf("%d verification mails after a registration and 4 resends; want the budget of 3", got)
 		}
 	})
+	t.Run("OnePoolConnection", func(t *testing.T) {
+		// A mail is taken from its budget in the transaction that enqueues it,
+		// on that transaction's connection: with one connection in the pool, a
+		// second one would never come.
+		t.Parallel()
+		e, mp := mailEnv(t, onePoolConnection(t))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		email := servertest.UniqueEmail("onecon")
+		reg, err := e.Client.RegisterWithResponse(ctx, client.RegisterRequest{Email: email, Name: "One", Password: servertest.StrongPassword})
+		if err != nil || reg.JSON201 == nil {
+			t.Fatalf("registration on one connection: %v %v", err, reg)
+		}
+		admin := e.NewAdmin(t)
+		moved := servertest.UniqueEmail("onecon-moved")
+		upd, err := e.Client.UpdateUserWithResponse(ctx, reg.JSON201.Id, nil, client.UserPatch{Email: &moved}, servertest.Bearer(admin.Tokens.AccessToken))
+		if err != nil || upd.JSON200 == nil {
+			t.Fatalf("admin's change of the address on one connection: %v %v", err, upd)
+		}
+		drained(t, e)
+		for _, to := range []string{email, moved} {
+			if got := countSubject(mailsTo(t, e, mp, to), verifySubject); got != 1 {
+				t.Fatalf("%d verification mails to %s; want 1", got, to)
+			}
+		}
+	})
 	t.Run("PerClient", func(t *testing.T) {
 		t.Parallel()
 		e, _ := mailEnv(t, func(o *servertest.Options) { o.Config.Mail.RequestsPerMinute = 3 })
@@ -127,6 +157,24 @@ func TestMailLimits(t *testing.T) {
 			}
 		}
 	})
+}
+
+// onePoolConnection gives the service a fresh database behind a pool of one
+// connection.
+func onePoolConnection(t *testing.T) func(*servertest.Options) {
+	_, url := testdb.NewPool(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Configure(cfg)
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return servertest.OnDatabase(pool, url)
 }
 
 // countSubject counts the mails with subject.

@@ -2,14 +2,21 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/client"
 	"github.com/meridianhq/accounts/server/mailtest"
 	"github.com/meridianhq/accounts/server/servertest"
+	"github.com/meridianhq/accounts/server/users"
 )
 
 const newPassword = "purple monkey dishwasher lamp"
@@ -101,6 +108,60 @@ func TestPasswordReset(t *testing.T) {
 	ms := mailsTo(t, e, mp, u.Email)
 	if n, ok := withSubject(ms, "Your password was changed"); len(ms) != 3 || !ok || n.Token() != "" {
 		t.Fatalf("%d mails; want 3, the last the notice of the change without a link", len(ms))
+	}
+}
+
+// lockProbingHasher hashes, and first tries to lock every email token and user
+// row from another connection, without waiting: it records whether any was
+// locked (by a transaction that hashes while holding them).
+type lockProbingHasher struct {
+	users.Hasher
+	pool   atomic.Pointer[pgxpool.Pool]
+	locked atomic.Int64
+}
+
+func (h *lockProbingHasher) Hash(ctx context.Context, password string) (string, error) {
+	if pool := h.pool.Load(); pool != nil {
+		for _, table := range []string{"email_tokens", "users"} {
+			err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, "SELECT 1 FROM "+table+" FOR UPDATE NOWAIT")
+				return err
+			})
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+				h.locked.Add(1)
+			} else if err != nil {
+				return "", err
+			}
+		}
+	}
+	return h.Hasher.Hash(ctx, password)
+}
+
+// TestPasswordResetHashesOutsideItsTransaction: the new password is hashed
+// while no transaction holds the token's or the user's row (or a connection),
+// by the token's link and by its code.
+func TestPasswordResetHashesOutsideItsTransaction(t *testing.T) {
+	t.Parallel()
+	h := &lockProbingHasher{Hasher: servertest.NewHasher(t)}
+	e, mp := mailEnv(t, func(o *servertest.Options) { o.Hasher = h })
+	for i, by := range []string{"token", "code"} {
+		u := e.NewUser(t)
+		requestReset(t, e, u.Email)
+		m := waitSubject(t, mp, u.Email, resetSubject, 1)
+		body := client.PasswordReset{Token: ptr(m.Token()), NewPassword: newPassword}
+		if by == "code" {
+			body = client.PasswordReset{Email: ptr(u.Email), Code: ptr(m.Code()), NewPassword: newPassword}
+		}
+		h.pool.Store(e.Pool)
+		res, err := e.Client.ResetPasswordWithResponse(context.Background(), body)
+		h.pool.Store(nil)
+		if err != nil || res.StatusCode() != 204 {
+			t.Fatalf("reset by %s: %v %v", by, err, res)
+		}
+		if n := h.locked.Load(); n != 0 {
+			t.Fatalf("reset %d (by %s): %d rows were locked while the password was hashed", i+1, by, n)
+		}
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/meridianhq/accounts/gen/db"
 )
 
 // Scope names a limit: what is counted, and per what.
@@ -89,6 +91,14 @@ func (r *Refused) Error() string {
 // outage, not as a refusal.
 type Limiter interface {
 	Allow(ctx context.Context, key Key) (Decision, error)
+}
+
+// TxLimiter is a Limiter that can count an attempt in the caller's
+// transaction (AllowIn with the transaction's queries), so that the attempt
+// is counted only if the transaction commits.
+type TxLimiter interface {
+	Limiter
+	AllowIn(ctx context.Context, q *db.Queries, key Key) (Decision, error)
 }
 
 // Rule allows Limit attempts per Per, in bursts of up to Limit.

@@ -28,11 +28,18 @@ func NewShared(pool *pgxpool.Pool, rules map[Scope]Rule) (*Shared, error) {
 
 // Allow takes one attempt for key, or says how long until the next one.
 func (s *Shared) Allow(ctx context.Context, key Key) (Decision, error) {
+	return s.AllowIn(ctx, s.q, key)
+}
+
+// AllowIn is Allow with its statements run by q: in the caller's transaction,
+// an attempt is counted only if that transaction commits, and the caller needs
+// no second connection while it holds one.
+func (s *Shared) AllowIn(ctx context.Context, q *db.Queries, key Key) (Decision, error) {
 	rule, ok := s.rules[key.Scope]
 	if !ok {
 		return Decision{Allowed: true}, nil
 	}
-	taken, err := s.q.TakeRateLimit(ctx, db.TakeRateLimitParams{
+	taken, err := q.TakeRateLimit(ctx, db.TakeRateLimitParams{
 		Key: key.String(), IntervalSeconds: rule.interval().Seconds(), SlackSeconds: (rule.Per - rule.interval()).Seconds(),
 	})
 	if err == nil {
@@ -41,10 +48,10 @@ func (s *Shared) Allow(ctx context.Context, key Key) (Decision, error) {
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Decision{}, err
 	}
-	cur, err := s.q.GetRateLimit(ctx, key.String())
+	cur, err := q.GetRateLimit(ctx, key.String())
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Pruned between the two statements: the bucket is full again.
-		return s.Allow(ctx, key)
+		return s.AllowIn(ctx, q, key)
 	}
 	if err != nil {
 		return Decision{}, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/ratelimit"
 	"github.com/meridianhq/accounts/server/testdb"
 )
@@ -54,6 +55,40 @@ func TestShared(t *testing.T) {
 	}
 	if _, err := ratelimit.NewShared(pool, map[ratelimit.Scope]ratelimit.Rule{"nope": ratelimit.PerMinute(1)}); err == nil {
 		t.Fatal("NewShared with an unknown scope")
+	}
+}
+
+// TestSharedInTx: an attempt counted in the caller's transaction counts only
+// if that transaction commits.
+func TestSharedInTx(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.NewPool(t)
+	ctx := context.Background()
+	l, err := ratelimit.NewShared(pool, map[ratelimit.Scope]ratelimit.Rule{ratelimit.ScopeAuth: ratelimit.PerMinute(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ratelimit.Key{Scope: ratelimit.ScopeAuth, Value: "203.0.113.8"}
+	for _, commit := range []bool{false, true} {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := l.AllowIn(ctx, db.New(tx), key); err != nil || !d.Allowed {
+			t.Fatalf("in a transaction: %+v, %v", d, err)
+		}
+		if commit {
+			err = tx.Commit(ctx)
+		} else {
+			err = tx.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The rolled-back attempt left the bucket as it was: one attempt is left.
+	if d, err := l.Allow(ctx, key); err != nil || !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("after a rolled-back and a committed attempt: %+v, %v; want the last one allowed", d, err)
 	}
 }
 

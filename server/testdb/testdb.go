@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +99,10 @@ func Create() (string, func() error, error) {
 }
 
 // NewPool is New plus a pool on the new database, configured as production
-// configures its pools (store.Configure), closed when the test ends.
+// configures its pools (store.Configure), closed when the test ends. With
+// TEST_POOL_MAX_CONNS=1 each pool has one connection: a code path that asks
+// for a second one while it holds one (in a transaction, say) hangs, where a
+// full pool in production would stall it.
 func NewPool(tb testing.TB) (*pgxpool.Pool, string) {
 	tb.Helper()
 	u := New(tb)
@@ -107,6 +111,13 @@ func NewPool(tb testing.TB) (*pgxpool.Pool, string) {
 		tb.Fatalf("testdb: %v", err)
 	}
 	store.Configure(cfg)
+	if n := os.Getenv("TEST_POOL_MAX_CONNS"); n != "" {
+		max, err := strconv.ParseInt(n, 10, 32)
+		if err != nil || max < 1 {
+			tb.Fatalf("testdb: TEST_POOL_MAX_CONNS=%q is not a positive number", n)
+		}
+		cfg.MaxConns = int32(max)
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("testdb: opening a pool: %v", err)

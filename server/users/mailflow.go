@@ -63,8 +63,9 @@ type MailOptions struct {
 	Links        mail.Links
 	Verification Verification
 	// Budget limits the mails of each purpose to one address (scope
-	// ratelimit.ScopeMailAddress); a request past it sends nothing.
-	Budget ratelimit.Limiter
+	// ratelimit.ScopeMailAddress); a request past it sends nothing. A mail is
+	// taken from it in the transaction that enqueues the mail.
+	Budget ratelimit.TxLimiter
 }
 
 // The lifetimes of what the mails carry, and the wrong codes allowed.
@@ -162,6 +163,40 @@ func codeHash(id uuid.UUID, code string) []byte {
 // commits. A wrong code counts against the newest token of the address once
 // that transaction has rolled back.
 func (us *Service) withToken(ctx context.Context, purpose db.EmailTokenPurpose, s Secret, fn func(*store.Tx, db.EmailToken) error) error {
+	return us.tokenTx(ctx, s, func(tx *store.Tx) error {
+		t, err := us.find(ctx, tx, purpose, s)
+		if err != nil {
+			return err
+		}
+		n, err := tx.UseEmailToken(ctx, db.UseEmailTokenParams{ID: t.ID, Now: us.now()})
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return ErrTokenInvalid
+		}
+		return fn(tx, t)
+	})
+}
+
+// tokenOwner is the live user that the live token of purpose named by s was
+// mailed to, without spending the token; a wrong code counts as withToken's.
+func (us *Service) tokenOwner(ctx context.Context, purpose db.EmailTokenPurpose, s Secret) (db.UserProfile, error) {
+	var u db.UserProfile
+	err := us.tokenTx(ctx, s, func(tx *store.Tx) error {
+		t, err := us.find(ctx, tx, purpose, s)
+		if err != nil {
+			return err
+		}
+		u, err = tokenUser(ctx, tx, t)
+		return err
+	})
+	return u, err
+}
+
+// tokenTx runs fn, which looks up the token s names, in a transaction, and
+// counts a wrong code (wrongCode) against its token once that has rolled back.
+func (us *Service) tokenTx(ctx context.Context, s Secret, fn func(*store.Tx) error) error {
 	if !us.mailOn() {
 		return ErrMailOff
 	}
@@ -169,13 +204,7 @@ func (us *Service) withToken(ctx context.Context, purpose db.EmailTokenPurpose, 
 		return err
 	}
 	var wrong wrongCode
-	err := store.InTx(ctx, us.pool, func(tx *store.Tx) error {
-		t, err := us.consume(ctx, tx, purpose, s)
-		if err != nil {
-			return err
-		}
-		return fn(tx, t)
-	})
+	err := store.InTx(ctx, us.pool, fn)
 	if errors.As(err, &wrong) {
 		if err := us.q.CountEmailTokenAttempt(ctx, wrong.id); err != nil {
 			return err
@@ -190,8 +219,9 @@ type wrongCode struct{ id uuid.UUID }
 
 func (w wrongCode) Error() string { return ErrTokenInvalid.Error() }
 
-// consume finds the live token of purpose that s names and spends it, in tx.
-func (us *Service) consume(ctx context.Context, tx *store.Tx, purpose db.EmailTokenPurpose, s Secret) (db.EmailToken, error) {
+// find locks the live token of purpose that s names, in tx: ErrTokenInvalid
+// when there is none, wrongCode for a wrong code.
+func (us *Service) find(ctx context.Context, tx *store.Tx, purpose db.EmailTokenPurpose, s Secret) (db.EmailToken, error) {
 	now := us.now()
 	var t db.EmailToken
 	var err error
@@ -219,17 +249,7 @@ func (us *Service) consume(ctx context.Context, tx *store.Tx, purpose db.EmailTo
 	if errors.Is(err, pgx.ErrNoRows) {
 		return db.EmailToken{}, ErrTokenInvalid
 	}
-	if err != nil {
-		return db.EmailToken{}, err
-	}
-	n, err := tx.UseEmailToken(ctx, db.UseEmailTokenParams{ID: t.ID, Now: now})
-	if err != nil {
-		return db.EmailToken{}, err
-	}
-	if n != 1 {
-		return db.EmailToken{}, ErrTokenInvalid
-	}
-	return t, nil
+	return t, err
 }
 
 // tokenUser locks the live user that t was mailed to: ErrTokenInvalid when
@@ -248,14 +268,16 @@ func tokenUser(ctx context.Context, tx *store.Tx, t db.EmailToken) (db.UserProfi
 	return u, nil
 }
 
-// withinBudget takes one mail of purpose to email from its budget: false when
-// it is spent, and nothing is sent. Unknown addresses spend theirs alike.
-func (us *Service) withinBudget(ctx context.Context, purpose db.EmailTokenPurpose, email string) (bool, error) {
+// withinBudget takes one mail of purpose to email from its budget, in tx: false
+// when it is spent, and nothing is sent. Unknown addresses spend theirs alike.
+// The mail is taken only if tx commits, and on tx's connection: a second one
+// while tx holds its own could wait for ever on a full pool.
+func (us *Service) withinBudget(ctx context.Context, tx *store.Tx, purpose db.EmailTokenPurpose, email string) (bool, error) {
 	if us.mail.Budget == nil {
 		return true, nil
 	}
 	key := sha256.Sum256([]byte(string(purpose) + "\x00" + auth.EmailKey(email)))
-	d, err := us.mail.Budget.Allow(ctx, ratelimit.Key{Scope: ratelimit.ScopeMailAddress, Value: hex.EncodeToString(key[:16])})
+	d, err := us.mail.Budget.AllowIn(ctx, tx.Queries, ratelimit.Key{Scope: ratelimit.ScopeMailAddress, Value: hex.EncodeToString(key[:16])})
 	return d.Allowed, err
 }
 

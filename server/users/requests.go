@@ -76,11 +76,11 @@ func (us *Service) request(ctx context.Context, r MailRequest, events ...audit.E
 		return FieldErrors{{Field: field, Reason: err.Error()}}
 	}
 	r.Email = email
-	ok, err := us.withinBudget(ctx, r.Purpose, email)
-	if err != nil || (!ok && len(events) == 0) {
-		return err
-	}
 	return store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		ok, err := us.withinBudget(ctx, tx, r.Purpose, email)
+		if err != nil {
+			return err
+		}
 		if ok {
 			if err := us.mail.Outbox.Enqueue(ctx, tx, r, nil); err != nil {
 				return err

@@ -32,21 +32,32 @@ func (us *Service) sendReset(ctx context.Context, email string) error {
 // verified, every session of the user ends, and a notice goes to the address.
 // Its errors: ErrTokenInvalid, *auth.WeakPasswordError, FieldErrors,
 // auth.ErrOverloaded, ErrMailOff.
+//
+// The password is checked and hashed after the token is found and before the
+// transaction that spends it, not inside: hashing waits for a CPU slot, and
+// must not hold a connection and the token's and the user's locks meanwhile.
 func (us *Service) ResetPassword(ctx context.Context, s Secret, password string) error {
 	if err := us.slots.Admit(); err != nil {
 		return err
 	}
+	owner, err := us.tokenOwner(ctx, db.EmailTokenPurposeResetPassword, s)
+	if err != nil {
+		return err
+	}
+	if err := us.CheckPassword(ctx, password, owner.Email, owner.Name); err != nil {
+		return err
+	}
+	hash, err := us.hasher.Hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("hashing: %w", err)
+	}
 	return us.withToken(ctx, db.EmailTokenPurposeResetPassword, s, func(tx *store.Tx, t db.EmailToken) error {
 		u, err := tokenUser(ctx, tx, t)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if err := us.CheckPassword(ctx, password, u.Email, u.Name); err != nil {
-			return err
-		}
-		hash, err := us.hasher.Hash(ctx, password)
-		if err != nil {
-			return fmt.Errorf("hashing: %w", err)
+		case u.ID != owner.ID: // the address moved to another account meanwhile
+			return ErrTokenInvalid
 		}
 		if _, err := tx.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: u.ID, PasswordHash: hash}); err != nil {
 			return err

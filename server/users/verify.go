@@ -20,7 +20,7 @@ func (us *Service) verifyInTx(ctx context.Context, tx *store.Tx, u db.UserProfil
 	if !us.verifies() {
 		return nil
 	}
-	if ok, err := us.withinBudget(ctx, db.EmailTokenPurposeVerifyEmail, u.Email); err != nil || !ok {
+	if ok, err := us.withinBudget(ctx, tx, db.EmailTokenPurposeVerifyEmail, u.Email); err != nil || !ok {
 		return err
 	}
 	return us.verificationMail(ctx, tx, u)

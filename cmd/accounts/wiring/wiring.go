@@ -239,7 +239,7 @@ func buildJobs(cfg Config, env Env, m *metrics.Metrics, requests *users.RequestW
 }
 
 // mailOptions are the email flows of cfg: off without an SMTP server.
-func mailOptions(cfg Config, jobs *outbox.Queue, limiter ratelimit.Limiter) users.MailOptions {
+func mailOptions(cfg Config, jobs *outbox.Queue, limiter ratelimit.TxLimiter) users.MailOptions {
 	if cfg.Mail.SMTPURL == "" {
 		return users.MailOptions{}
 	}
@@ -350,7 +350,7 @@ func buildHasher(cfg Config, env Env) (users.Hasher, *auth.CPUSlots, error) {
 
 // buildLimiter returns the limiter of cfg, or nil for no limits: the replica's
 // own buckets first, then the ones every replica shares in PostgreSQL.
-func buildLimiter(cfg Config, env Env) (ratelimit.Limiter, *ratelimit.Shared, error) {
+func buildLimiter(cfg Config, env Env) (ratelimit.TxLimiter, *ratelimit.Shared, error) {
 	rules := map[ratelimit.Scope]ratelimit.Rule{}
 	if cfg.AuthAttemptsPerMinute > 0 {
 		rules[ratelimit.ScopeAuth] = ratelimit.PerMinute(cfg.AuthAttemptsPerMinute)
