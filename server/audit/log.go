@@ -9,6 +9,7 @@ import (
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/store"
 )
 
 // Log reads and prunes the audit events.
@@ -43,17 +44,9 @@ func (l *Log) List(ctx context.Context, f Filter, after *auth.Cursor, limit int)
 	return l.q.ListAuditEvents(ctx, arg)
 }
 
-// pruneBatch is how many events one statement deletes.
-const pruneBatch = 1000
-
 // Prune deletes the events older than the retention, in batches.
 func (l *Log) Prune(ctx context.Context) (int64, error) {
-	var total int64
-	for {
-		n, err := l.q.DeleteOldAuditEvents(ctx, db.DeleteOldAuditEventsParams{RetentionSeconds: l.retention.Seconds(), Batch: pruneBatch})
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
+	return store.PruneInBatches(ctx, func(ctx context.Context, batch int32) (int64, error) {
+		return l.q.DeleteOldAuditEvents(ctx, db.DeleteOldAuditEventsParams{RetentionSeconds: l.retention.Seconds(), Batch: batch})
+	})
 }

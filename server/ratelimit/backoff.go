@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/store"
 )
 
 // The backoff of an account: the first wait, its cap, and how long a run of
@@ -90,12 +91,7 @@ func (b *Backoff) Prune(ctx context.Context) (int64, error) {
 	if b == nil {
 		return 0, nil
 	}
-	var total int64
-	for {
-		n, err := b.q.DeleteStaleLoginFailures(ctx, db.DeleteStaleLoginFailuresParams{AgeSeconds: backoffForget.Seconds(), Batch: pruneBatch})
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
+	return store.PruneInBatches(ctx, func(ctx context.Context, batch int32) (int64, error) {
+		return b.q.DeleteStaleLoginFailures(ctx, db.DeleteStaleLoginFailuresParams{AgeSeconds: backoffForget.Seconds(), Batch: batch})
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meridianhq/accounts/gen/db"
+	"github.com/meridianhq/accounts/server/store"
 )
 
 // Shared is a GCRA bucket per key in PostgreSQL, one row each, so that every
@@ -59,18 +60,8 @@ func (s *Shared) AllowIn(ctx context.Context, q *db.Queries, key Key) (Decision,
 	return rule.decision(false, cur.Tat, cur.Now), nil
 }
 
-// pruneBatch is how many rows one pruning statement deletes.
-const pruneBatch = 1000
-
 // Prune deletes the rows of full buckets (and failures of logins that stopped
 // long ago, see Backoff), in batches, and returns how many.
 func (s *Shared) Prune(ctx context.Context) (int64, error) {
-	var total int64
-	for {
-		n, err := s.q.DeleteFullRateLimits(ctx, pruneBatch)
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
+	return store.PruneInBatches(ctx, s.q.DeleteFullRateLimits)
 }

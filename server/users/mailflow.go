@@ -281,18 +281,8 @@ func (us *Service) withinBudget(ctx context.Context, tx *store.Tx, purpose db.Em
 	return d.Allowed, err
 }
 
-// pruneBatch is how many rows one statement of a pruning deletes.
-const pruneBatch = 1000
-
 // PruneEmailTokens deletes the tokens a day past their expiry, in batches,
 // and returns how many.
 func (us *Service) PruneEmailTokens(ctx context.Context) (int64, error) {
-	var total int64
-	for {
-		n, err := us.q.DeleteOldEmailTokens(ctx, pruneBatch)
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
+	return store.PruneInBatches(ctx, us.q.DeleteOldEmailTokens)
 }
