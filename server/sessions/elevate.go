@@ -3,7 +3,6 @@ package sessions
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/google/uuid"
 
@@ -37,17 +36,10 @@ func (s *Service) Elevate(ctx context.Context, tx *store.Tx, user, session uuid.
 	if err := tx.SpendSessionRefreshTokens(ctx, session); err != nil {
 		return Pair{}, err
 	}
-	refresh, err := auth.NewOpaqueToken(s.rand)
-	if err != nil {
-		return Pair{}, err
-	}
-	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: session}); err != nil {
-		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
-	}
 	row, err := tx.GetSessionAssurance(ctx, session)
 	if err != nil {
 		return Pair{}, err
 	}
-	return s.pair(auth.Subject{UserID: user, SessionID: session, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified,
-		Assurance: auth.Assurance{Level: auth.Level(row.Aal), Methods: row.Amr}}, refresh.Text)
+	return s.mint(ctx, tx, auth.Subject{UserID: user, SessionID: session, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified,
+		Assurance: auth.Assurance{Level: auth.Level(row.Aal), Methods: row.Amr}})
 }

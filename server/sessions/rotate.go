@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/audit"
 	"github.com/meridianhq/accounts/server/auth"
 	"github.com/meridianhq/accounts/server/store"
@@ -70,22 +69,18 @@ func (s *Service) rotate(ctx context.Context, tx *store.Tx, refresh string) (Rot
 	if err := mark(ctx, hash[:]); err != nil {
 		return Rotation{}, err
 	}
-	next, err := auth.NewOpaqueToken(s.rand)
+	// A refresh keeps the session's level; a factor enrolled since (in
+	// another session) makes an aal1 session verify it.
+	as := auth.Assurance{Level: auth.Level(row.Aal), Methods: row.Amr}
+	pair, err := s.mint(ctx, tx, auth.Subject{UserID: row.UserID, SessionID: row.SessionID, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified,
+		Assurance: as, MFARequired: row.MfaActive && as.Level < auth.AAL2})
 	if err != nil {
-		return Rotation{}, err
-	}
-	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: next.Hash[:], SessionID: row.SessionID}); err != nil {
 		return Rotation{}, err
 	}
 	if err := tx.TouchSession(ctx, row.SessionID); err != nil {
 		return Rotation{}, err
 	}
-	// A refresh keeps the session's level; a factor enrolled since (in
-	// another session) makes an aal1 session verify it.
-	as := auth.Assurance{Level: auth.Level(row.Aal), Methods: row.Amr}
-	pair, err := s.pair(auth.Subject{UserID: row.UserID, SessionID: row.SessionID, Role: auth.Role(row.Role), EmailVerified: row.EmailVerified,
-		Assurance: as, MFARequired: row.MfaActive && as.Level < auth.AAL2}, next.Text)
-	return Rotation{Outcome: Rotated, Pair: pair}, err
+	return Rotation{Outcome: Rotated, Pair: pair}, nil
 }
 
 // reused ends the session of a refresh token presented again, records it, and

@@ -47,10 +47,6 @@ func (s *Service) Begin(ctx context.Context, tx *store.Tx, st Start, c Client) (
 	if err != nil {
 		return Pair{}, err
 	}
-	refresh, err := auth.NewOpaqueToken(s.rand)
-	if err != nil {
-		return Pair{}, err
-	}
 	var ip *netip.Addr
 	if c.IP.IsValid() {
 		ip = &c.IP
@@ -61,19 +57,24 @@ func (s *Service) Begin(ctx context.Context, tx *store.Tx, st Start, c Client) (
 	}); err != nil {
 		return Pair{}, fmt.Errorf("creating the session: %w", err)
 	}
-	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: sessionID}); err != nil {
-		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
-	}
-	return s.pair(auth.Subject{UserID: user, SessionID: sessionID, Role: st.Role, EmailVerified: st.EmailVerified,
-		Assurance: auth.PasswordOnly(), MFARequired: st.MFA}, refresh.Text)
+	return s.mint(ctx, tx, auth.Subject{UserID: user, SessionID: sessionID, Role: st.Role, EmailVerified: st.EmailVerified,
+		Assurance: auth.PasswordOnly(), MFARequired: st.MFA})
 }
 
-// pair signs an access token and pairs it with a refresh token.
-func (s *Service) pair(sub auth.Subject, refresh string) (Pair, error) {
+// mint gives the session of sub a new refresh token, in tx, and pairs it with
+// an access token signed for sub.
+func (s *Service) mint(ctx context.Context, tx *store.Tx, sub auth.Subject) (Pair, error) {
+	refresh, err := auth.NewOpaqueToken(s.rand)
+	if err != nil {
+		return Pair{}, err
+	}
+	if err := tx.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: refresh.Hash[:], SessionID: sub.SessionID}); err != nil {
+		return Pair{}, fmt.Errorf("creating the refresh token: %w", err)
+	}
 	access, err := s.tokens.Issue(sub)
 	if err != nil {
 		return Pair{}, err
 	}
-	return Pair{UserID: sub.UserID, SessionID: sub.SessionID, Access: access, Refresh: refresh, ExpiresIn: s.tokens.TTL(),
+	return Pair{UserID: sub.UserID, SessionID: sub.SessionID, Access: access, Refresh: refresh.Text, ExpiresIn: s.tokens.TTL(),
 		MFARequired: sub.MFARequired}, nil
 }
