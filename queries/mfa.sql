@@ -32,9 +32,10 @@ SELECT EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = @user_id AND confirmed_at 
 -- name: DeleteRecoveryCodes :exec
 DELETE FROM mfa_recovery_codes WHERE user_id = @user_id;
 
--- name: CreateRecoveryCode :exec
+-- name: CreateRecoveryCodes :exec
+-- All of a user's new codes in one statement.
 INSERT INTO mfa_recovery_codes (user_id, code_hash)
-VALUES (@user_id, @code_hash);
+SELECT @user_id, unnest(@code_hashes::bytea[]);
 
 -- name: UseRecoveryCode :execrows
 UPDATE mfa_recovery_codes

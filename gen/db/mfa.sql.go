@@ -43,18 +43,19 @@ func (q *Queries) CountRecoveryCodes(ctx context.Context, userID uuid.UUID) (int
 	return remaining, err
 }
 
-const createRecoveryCode = `-- name: CreateRecoveryCode :exec
+const createRecoveryCodes = `-- name: CreateRecoveryCodes :exec
 INSERT INTO mfa_recovery_codes (user_id, code_hash)
-VALUES ($1, $2)
+SELECT $1, unnest($2::bytea[])
 `
 
-type CreateRecoveryCodeParams struct {
-	UserID   uuid.UUID
-	CodeHash []byte
+type CreateRecoveryCodesParams struct {
+	UserID     uuid.UUID
+	CodeHashes [][]byte
 }
 
-func (q *Queries) CreateRecoveryCode(ctx context.Context, arg CreateRecoveryCodeParams) error {
-	_, err := q.db.Exec(ctx, createRecoveryCode, arg.UserID, arg.CodeHash)
+// All of a user's new codes in one statement.
+func (q *Queries) CreateRecoveryCodes(ctx context.Context, arg CreateRecoveryCodesParams) error {
+	_, err := q.db.Exec(ctx, createRecoveryCodes, arg.UserID, arg.CodeHashes)
 	return err
 }
 

@@ -132,6 +132,7 @@ func (us *Service) replaceRecoveryCodes(ctx context.Context, tx *store.Tx, user 
 	}
 	src := us.random()
 	codes := make([]string, recoveryCodes)
+	hashes := make([][]byte, recoveryCodes)
 	for i := range codes {
 		var b [recoveryCodeBytes]byte
 		if _, err := src.Read(b[:]); err != nil {
@@ -139,9 +140,10 @@ func (us *Service) replaceRecoveryCodes(ctx context.Context, tx *store.Tx, user 
 		}
 		c := strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))[:12]
 		codes[i] = c[:4] + "-" + c[4:8] + "-" + c[8:]
-		if err := tx.CreateRecoveryCode(ctx, db.CreateRecoveryCodeParams{UserID: user, CodeHash: recoveryHash(codes[i])}); err != nil {
-			return nil, err
-		}
+		hashes[i] = recoveryHash(codes[i])
+	}
+	if err := tx.CreateRecoveryCodes(ctx, db.CreateRecoveryCodesParams{UserID: user, CodeHashes: hashes}); err != nil {
+		return nil, err
 	}
 	return codes, nil
 }
