@@ -86,7 +86,7 @@ func BenchmarkGetUser(b *testing.B) {
 	b.Cleanup(bare.Close)
 	full := httptest.NewServer(e.Server.Handler()) // without the test's response checks
 	b.Cleanup(full.Close)
-	bareLoad, serviceLoad := newReadLoad(bare.URL+path, ""), newReadLoad(full.URL+path, u.Tokens.AccessToken)
+	bareLoad, serviceLoad := newReadLoad(bare.URL+path, u.Tokens.AccessToken), newReadLoad(full.URL+path, u.Tokens.AccessToken)
 	for _, tc := range []struct {
 		name string
 		load *readLoad

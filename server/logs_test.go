@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,6 +66,7 @@ func TestAccessLogSaysWhy(t *testing.T) {
 			if line["actor"] != nilIfEmpty(tc.actor) || line["why"] != nilIfEmpty(tc.why) {
 				t.Fatalf("access line has actor %v, why %v; want %q, %q:\n%v", line["actor"], line["why"], tc.actor, tc.why, line)
 			}
+			checkAccessFields(t, line, tc.status)
 			// Every refused access token gets the same body but for its request
 			// id: the reason is the log's only.
 			if tc.status == 401 && tc.token != "" {
@@ -126,6 +128,21 @@ func TestDebugLines(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("no %s in the log:\n%s", want, logs)
 		}
+	}
+}
+
+// checkAccessFields fails t unless line has every field of an access line, its
+// status is status, and its duration whole microseconds.
+func checkAccessFields(t *testing.T, line map[string]any, status int) {
+	t.Helper()
+	for _, k := range []string{"time", "level", "msg", "request_id", "trace_id", "operation", "method", "route", "status", "bytes", "duration_us", "ip"} {
+		if _, ok := line[k]; !ok {
+			t.Fatalf("the access line has no %s: %v", k, line)
+		}
+	}
+	d, ok := line["duration_us"].(float64)
+	if line["status"] != float64(status) || !ok || d < 0 || d != math.Trunc(d) || line["level"] != "INFO" {
+		t.Fatalf("access line with status %v, duration_us %v, level %v; want %d, whole microseconds, INFO", line["status"], line["duration_us"], line["level"], status)
 	}
 }
 

@@ -135,7 +135,7 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 				o.Observe(ri.Operation, res.Status, took)
 			}
 			endSpan(span, ri.Operation, req.Method, c.Path(), res.Status)
-			logAccess(log, req, ri, traceID(span), c.Path(), res, took)
+			logAccess(log, req, ri, traceID(span), c.Path(), res, start.Add(took), took)
 			return nil
 		}
 	}
@@ -170,11 +170,17 @@ func carriesTraceContext(h http.Header) bool {
 	return tp || ts || bg
 }
 
-// logAccess writes the access-log line of a request; the actor and the reason
-// of a refusal only when there are some.
-func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, route string, res *echo.Response, took time.Duration) {
-	attrs := make([]slog.Attr, 0, 11)
-	attrs = append(attrs,
+// logAccess writes the access-log line of a request that ended at end; the
+// actor and the reason of a refusal only when there are some. The record goes
+// to the handler directly, without the caller's program counter (a source
+// location, which would always be this line) that Logger.LogAttrs captures.
+func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, route string, res *echo.Response, end time.Time, took time.Duration) {
+	ctx, h := req.Context(), log.Handler()
+	if !h.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	r := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+	r.AddAttrs(
 		slog.String("request_id", ri.ID),
 		slog.String("trace_id", trace),
 		slog.String("operation", ri.Operation),
@@ -182,16 +188,18 @@ func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, rout
 		slog.String("route", route),
 		slog.Int("status", res.Status),
 		slog.Int64("bytes", res.Size),
-		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		// Whole microseconds: the JSON handler writes a float through
+		// encoding/json, an integer directly.
+		slog.Int64("duration_us", took.Microseconds()),
 		slog.String("ip", ri.IP),
 	)
 	if ri.Actor != "" {
-		attrs = append(attrs, slog.String("actor", ri.Actor))
+		r.AddAttrs(slog.String("actor", ri.Actor))
 	}
 	if ri.Why != "" {
-		attrs = append(attrs, slog.String("why", ri.Why))
+		r.AddAttrs(slog.String("why", ri.Why))
 	}
-	log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
+	_ = h.Handle(ctx, r)
 }
 
 // endSpan names the request's span after its operation (or its method and
