@@ -11,6 +11,16 @@ import "github.com/labstack/echo/v4"
 // composed here, the others are Echo's own.
 type Composing struct{ *echo.Echo }
 
+// Once is global middleware m (for Echo.Use) composed once, at start: Echo v4
+// applies each global middleware to the request's handler on every request,
+// too. The chain ends in c.Handler(), the handler Echo's router found for the
+// request, which is the handler Echo would have passed to m: the order and
+// the outcome are Echo's own.
+func Once(m ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	chain := compose(func(c echo.Context) error { return c.Handler()(c) }, m)
+	return func(echo.HandlerFunc) echo.HandlerFunc { return chain }
+}
+
 func compose(h echo.HandlerFunc, m []echo.MiddlewareFunc) echo.HandlerFunc {
 	for i := len(m) - 1; i >= 0; i-- {
 		h = m[i](h)

@@ -57,9 +57,10 @@ func NewEcho(log *slog.Logger, o Options) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(log, o.BodyLimit)
 	e.IPExtractor = IPExtractor(o.TrustedProxies, warnUntrustedForwardedFor(log, o.UntrustedForwardedFor))
-	e.Use(RequestContext(log, o), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit))
+	global := []echo.MiddlewareFunc{RequestContext(log, o), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit)}
 	if len(o.CORSOrigins) > 0 {
-		e.Use(CORS(log, o.CORSOrigins))
+		global = append(global, CORS(log, o.CORSOrigins))
 	}
+	e.Use(Once(global...))
 	return e
 }
