@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -223,6 +224,52 @@ func TestPasswordResetTokens(t *testing.T) {
 			wantCode(t, res, b, 400, "VALIDATION_FAILED")
 		}
 	})
+}
+
+// TestMailCodeGuessesInParallel: wrong codes sent at once are counted against
+// their token one after the other, so that the token takes 5 guesses in all,
+// and the right code after them is refused too.
+func TestMailCodeGuessesInParallel(t *testing.T) {
+	t.Parallel()
+	e, mp := mailEnv(t, func(o *servertest.Options) { o.Config.AuthAttemptsPerMinute = 0 })
+	u := e.NewUser(t)
+	requestReset(t, e, u.Email)
+	m := waitSubject(t, mp, u.Email, resetSubject, 1)
+	wrong := "000000"
+	if m.Code() == wrong {
+		wrong = "111111"
+	}
+	const guesses = 20
+	var wg sync.WaitGroup
+	statuses := make([]int, guesses)
+	for i := range guesses {
+		wg.Go(func() {
+			res, err := e.Client.ResetPasswordWithResponse(context.Background(),
+				client.PasswordReset{Email: ptr(u.Email), Code: ptr(wrong), NewPassword: newPassword})
+			if err == nil {
+				statuses[i] = res.StatusCode()
+			}
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != 400 {
+			t.Fatalf("guess %d answered %d; want 400", i+1, st)
+		}
+	}
+	var attempts int
+	if err := e.Pool.QueryRow(context.Background(),
+		"SELECT attempts FROM email_tokens WHERE user_id = $1 AND purpose = 'reset_password'", u.Id).Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 5 {
+		t.Fatalf("%d wrong codes counted after %d parallel guesses; want 5, the limit, and no guess past it", attempts, guesses)
+	}
+	res, err := e.Client.ResetPasswordWithResponse(context.Background(),
+		client.PasswordReset{Email: ptr(u.Email), Code: ptr(m.Code()), NewPassword: newPassword})
+	if err != nil || res.ApplicationproblemJSON400 == nil || res.ApplicationproblemJSON400.Code != "TOKEN_INVALID" {
+		t.Fatalf("the right code after 5 wrong ones: %v %v; want 400 TOKEN_INVALID", err, res)
+	}
 }
 
 // TestEmailChange: a user changes their address only through the new

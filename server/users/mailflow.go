@@ -160,8 +160,7 @@ func codeHash(id uuid.UUID, code string) []byte {
 
 // withToken spends the live token of purpose that s names and runs fn with
 // it, in one transaction: the token is spent if and only if fn's change
-// commits. A wrong code counts against the newest token of the address once
-// that transaction has rolled back.
+// commits. A wrong code counts against the newest token of the address.
 func (us *Service) withToken(ctx context.Context, purpose db.EmailTokenPurpose, s Secret, fn func(*store.Tx, db.EmailToken) error) error {
 	return us.tokenTx(ctx, s, func(tx *store.Tx) error {
 		t, err := us.find(ctx, tx, purpose, s)
@@ -194,8 +193,10 @@ func (us *Service) tokenOwner(ctx context.Context, purpose db.EmailTokenPurpose,
 	return u, err
 }
 
-// tokenTx runs fn, which looks up the token s names, in a transaction, and
-// counts a wrong code (wrongCode) against its token once that has rolled back.
+// tokenTx runs fn, which first looks up the token s names (find), in a
+// transaction. A wrong code, which find has counted against its token in that
+// transaction, commits the count (and nothing else: fn returns at once) and
+// answers ErrTokenInvalid.
 func (us *Service) tokenTx(ctx context.Context, s Secret, fn func(*store.Tx) error) error {
 	if !us.mailOn() {
 		return ErrMailOff
@@ -203,24 +204,29 @@ func (us *Service) tokenTx(ctx context.Context, s Secret, fn func(*store.Tx) err
 	if err := s.check(); err != nil {
 		return err
 	}
-	var wrong wrongCode
-	err := store.InTx(ctx, us.pool, fn)
-	if errors.As(err, &wrong) {
-		if err := us.q.CountEmailTokenAttempt(ctx, wrong.id); err != nil {
-			return err
+	wrong := false
+	err := store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+		err := fn(tx)
+		if errors.Is(err, errWrongCode) {
+			wrong = true
+			return nil
 		}
+		return err
+	})
+	if err == nil && wrong {
 		return ErrTokenInvalid
 	}
 	return err
 }
 
-// wrongCode is a code that did not match the newest token of its address.
-type wrongCode struct{ id uuid.UUID }
-
-func (w wrongCode) Error() string { return ErrTokenInvalid.Error() }
+// errWrongCode is a code that did not match the newest token of its address,
+// counted against that token in the caller's transaction.
+var errWrongCode = errors.New("users: wrong code")
 
 // find locks the live token of purpose that s names, in tx: ErrTokenInvalid
-// when there is none, wrongCode for a wrong code.
+// when there is none. A wrong code is counted against the token, under its
+// lock (errWrongCode): concurrent guesses see each other's counts, so a token
+// takes maxAttempts of them in all.
 func (us *Service) find(ctx context.Context, tx *store.Tx, purpose db.EmailTokenPurpose, s Secret) (db.EmailToken, error) {
 	now := us.now()
 	var t db.EmailToken
@@ -242,7 +248,10 @@ func (us *Service) find(ctx context.Context, tx *store.Tx, purpose db.EmailToken
 			case t.Attempts >= maxAttempts || !now.Before(t.CodeExpiresAt):
 				return db.EmailToken{}, ErrTokenInvalid
 			case subtle.ConstantTimeCompare(codeHash(t.ID, s.Code), t.CodeHash) != 1:
-				return db.EmailToken{}, wrongCode{t.ID}
+				if err := tx.CountEmailTokenAttempt(ctx, t.ID); err != nil {
+					return db.EmailToken{}, err
+				}
+				return db.EmailToken{}, errWrongCode
 			}
 		}
 	}
