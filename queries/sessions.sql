@@ -53,6 +53,13 @@ WHERE user_id = @user_id
   AND last_used_at > now() - make_interval(secs => @idle_timeout_seconds::float8)
 ORDER BY created_at DESC, id DESC;
 
+-- name: LockUnendedSession :one
+-- A session of a user that has been neither revoked nor outlived, locked
+-- against its revocation until the caller's transaction ends.
+SELECT id FROM sessions
+WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL AND expires_at > now()
+FOR SHARE;
+
 -- name: RevokeSession :execrows
 -- Revokes one live session of one user; zero rows means not found (or not theirs).
 UPDATE sessions

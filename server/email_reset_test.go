@@ -322,6 +322,34 @@ func TestEmailChange(t *testing.T) {
 	}
 	e.Login(t, target, u.Password)
 
+	t.Run("DiesWithItsSession", func(t *testing.T) {
+		// A thief's session asks for its own address; the user ends it, by a
+		// logout everywhere or a password change from another session, and the
+		// thief's link changes nothing.
+		for _, end := range []string{"LogoutEverywhere", "PasswordChange"} {
+			v := e.NewUser(t)
+			thief := e.Login(t, v.Email, v.Password)
+			theirs := servertest.UniqueEmail("thief")
+			if res, b := ask(thief.AccessToken, theirs, v.Password); res.StatusCode != 202 {
+				t.Fatalf("%s: %d %s", end, res.StatusCode, b)
+			}
+			link := mp.WaitFor(t, theirs, 1)[0].Token()
+			if end == "LogoutEverywhere" {
+				call(t, e, http.MethodPost, "/api/v1/auth/logout", v.Tokens.AccessToken, `{"scope":"all"}`, 204)
+			} else {
+				call(t, e, http.MethodPut, userPath(v)+"/password", v.Tokens.AccessToken,
+					`{"current_password":"`+v.Password+`","new_password":"`+newPassword+`"}`, 204)
+			}
+			res, err := e.Client.ConfirmEmailChangeWithResponse(context.Background(), client.MailProof{Token: &link})
+			if err != nil || res.ApplicationproblemJSON400 == nil || res.ApplicationproblemJSON400.Code != "TOKEN_INVALID" {
+				t.Fatalf("%s: the thief's link: %v %d %s; want 400 TOKEN_INVALID", end, err, res.StatusCode(), res.Body)
+			}
+			var email string
+			if err := e.Pool.QueryRow(context.Background(), "SELECT email FROM users WHERE id = $1", v.Id).Scan(&email); err != nil || email != v.Email {
+				t.Fatalf("%s: the address is %q (%v); want %q still", end, email, err, v.Email)
+			}
+		}
+	})
 	t.Run("TakenAddress", func(t *testing.T) {
 		taken := e.NewUser(t)
 		before := len(mailsTo(t, e, mp, taken.Email))

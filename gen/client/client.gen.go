@@ -1334,8 +1334,11 @@ type ClientInterface interface {
 	// Confirms a change of address requested with `POST /api/v1/users/me/email`,
 	// with the token of the mail sent to the new address (24 hours), or the new
 	// address and the code (15 minutes). The new address becomes the user's,
-	// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-	// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+	// verified, and every other session of the user ends. The session that
+	// asked for the change must still be on: once it has been ended (a logout,
+	// a password change or reset, a disable) or has outlived its lifetime, the
+	// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+	// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 	// account took the address meanwhile.
 	//
 	// Takes any type of body and a specified content type.
@@ -1348,8 +1351,11 @@ type ClientInterface interface {
 	// Confirms a change of address requested with `POST /api/v1/users/me/email`,
 	// with the token of the mail sent to the new address (24 hours), or the new
 	// address and the code (15 minutes). The new address becomes the user's,
-	// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-	// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+	// verified, and every other session of the user ends. The session that
+	// asked for the change must still be on: once it has been ended (a logout,
+	// a password change or reset, a disable) or has outlived its lifetime, the
+	// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+	// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 	// account took the address meanwhile.
 	//
 	// Takes a body of the `application/json` content type.
@@ -2056,8 +2062,11 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 // Confirms a change of address requested with `POST /api/v1/users/me/email`,
 // with the token of the mail sent to the new address (24 hours), or the new
 // address and the code (15 minutes). The new address becomes the user's,
-// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+// verified, and every other session of the user ends. The session that
+// asked for the change must still be on: once it has been ended (a logout,
+// a password change or reset, a disable) or has outlived its lifetime, the
+// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 // account took the address meanwhile.
 //
 // Takes any type of body and a specified content type.
@@ -2080,8 +2089,11 @@ func (c *Client) ConfirmEmailChangeWithBody(ctx context.Context, contentType str
 // Confirms a change of address requested with `POST /api/v1/users/me/email`,
 // with the token of the mail sent to the new address (24 hours), or the new
 // address and the code (15 minutes). The new address becomes the user's,
-// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+// verified, and every other session of the user ends. The session that
+// asked for the change must still be on: once it has been ended (a logout,
+// a password change or reset, a disable) or has outlived its lifetime, the
+// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 // account took the address meanwhile.
 //
 // Takes a body of the `application/json` content type.
@@ -5038,8 +5050,11 @@ type ClientWithResponsesInterface interface {
 	// Confirms a change of address requested with `POST /api/v1/users/me/email`,
 	// with the token of the mail sent to the new address (24 hours), or the new
 	// address and the code (15 minutes). The new address becomes the user's,
-	// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-	// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+	// verified, and every other session of the user ends. The session that
+	// asked for the change must still be on: once it has been ended (a logout,
+	// a password change or reset, a disable) or has outlived its lifetime, the
+	// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+	// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 	// account took the address meanwhile.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5052,8 +5067,11 @@ type ClientWithResponsesInterface interface {
 	// Confirms a change of address requested with `POST /api/v1/users/me/email`,
 	// with the token of the mail sent to the new address (24 hours), or the new
 	// address and the code (15 minutes). The new address becomes the user's,
-	// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-	// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+	// verified, and every other session of the user ends. The session that
+	// asked for the change must still be on: once it has been ended (a logout,
+	// a password change or reset, a disable) or has outlived its lifetime, the
+	// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+	// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 	// account took the address meanwhile.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9201,8 +9219,11 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 // Confirms a change of address requested with `POST /api/v1/users/me/email`,
 // with the token of the mail sent to the new address (24 hours), or the new
 // address and the code (15 minutes). The new address becomes the user's,
-// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+// verified, and every other session of the user ends. The session that
+// asked for the change must still be on: once it has been ended (a logout,
+// a password change or reset, a disable) or has outlived its lifetime, the
+// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 // account took the address meanwhile.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9221,8 +9242,11 @@ func (c *ClientWithResponses) ConfirmEmailChangeWithBodyWithResponse(ctx context
 // Confirms a change of address requested with `POST /api/v1/users/me/email`,
 // with the token of the mail sent to the new address (24 hours), or the new
 // address and the code (15 minutes). The new address becomes the user's,
-// verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-// for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+// verified, and every other session of the user ends. The session that
+// asked for the change must still be on: once it has been ended (a logout,
+// a password change or reset, a disable) or has outlived its lifetime, the
+// mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+// token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
 // account took the address meanwhile.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

@@ -225,6 +225,26 @@ func (q *Queries) ListRevokedSessionsSince(ctx context.Context, since time.Time)
 	return items, nil
 }
 
+const lockUnendedSession = `-- name: LockUnendedSession :one
+SELECT id FROM sessions
+WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
+FOR SHARE
+`
+
+type LockUnendedSessionParams struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+// A session of a user that has been neither revoked nor outlived, locked
+// against its revocation until the caller's transaction ends.
+func (q *Queries) LockUnendedSession(ctx context.Context, arg LockUnendedSessionParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, lockUnendedSession, arg.ID, arg.UserID)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const markRefreshTokenReplayed = `-- name: MarkRefreshTokenReplayed :exec
 UPDATE refresh_tokens
 SET replayed_at = now()

@@ -2,8 +2,10 @@ package sessions
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/audit"
@@ -89,4 +91,16 @@ func (s *Service) markRevokedAfterCommit(tx *store.Tx, sessions ...uuid.UUID) {
 	if len(sessions) > 0 {
 		tx.AfterCommit(func() { s.revoked.add(sessions...) })
 	}
+}
+
+// StillOn reports, in tx, whether session of user has been neither ended
+// (revoked) nor outlived, and holds it so until tx ends: a change that the
+// session asked for applies only while it is on (an email change confirmed
+// from the new address, say, after the user ended a stolen session).
+func (s *Service) StillOn(ctx context.Context, tx *store.Tx, user, session uuid.UUID) (bool, error) {
+	_, err := tx.LockUnendedSession(ctx, db.LockUnendedSessionParams{ID: session, UserID: user})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }

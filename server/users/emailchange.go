@@ -73,8 +73,11 @@ func (us *Service) sendEmailChange(ctx context.Context, r MailRequest) error {
 
 // ConfirmEmailChange spends an email-change token (or the new address and
 // its code): the address becomes the user's, verified, and every other
-// session of the user ends (the one that asked stays). Its errors:
-// ErrTokenInvalid, ErrEmailTaken (registered meanwhile), FieldErrors, ErrMailOff.
+// session of the user ends (the one that asked stays). The session that asked
+// must still be on: a change asked from a stolen session dies when the user
+// ends it (a password change or reset, a logout everywhere, a disable). Its
+// errors: ErrTokenInvalid, ErrEmailTaken (registered meanwhile), FieldErrors,
+// ErrMailOff.
 func (us *Service) ConfirmEmailChange(ctx context.Context, s Secret) (db.UserProfile, error) {
 	var u db.UserProfile
 	err := us.withToken(ctx, db.EmailTokenPurposeChangeEmail, s, func(tx *store.Tx, t db.EmailToken) error {
@@ -84,6 +87,16 @@ func (us *Service) ConfirmEmailChange(ctx context.Context, s Secret) (db.UserPro
 		}
 		if err != nil {
 			return err
+		}
+		if t.SessionID == nil {
+			return ErrTokenInvalid
+		}
+		on, err := us.sessions.StillOn(ctx, tx, t.UserID, *t.SessionID)
+		if err != nil {
+			return err
+		}
+		if !on {
+			return ErrTokenInvalid
 		}
 		row, err := tx.UpdateUser(ctx, db.UpdateUserParams{ID: t.UserID, Email: &t.Email, EmailKey: &t.EmailKey, EmailVerified: true})
 		if store.IsUniqueViolation(err, store.UniqueUsersEmailLive) {

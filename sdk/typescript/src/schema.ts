@@ -470,8 +470,11 @@ export interface paths {
          * @description Confirms a change of address requested with `POST /api/v1/users/me/email`,
          *     with the token of the mail sent to the new address (24 hours), or the new
          *     address and the code (15 minutes). The new address becomes the user's,
-         *     verified, and every other session of the user ends. 400 `TOKEN_INVALID`
-         *     for an invalid, used or expired token; 409 `EMAIL_TAKEN` when another
+         *     verified, and every other session of the user ends. The session that
+         *     asked for the change must still be on: once it has been ended (a logout,
+         *     a password change or reset, a disable) or has outlived its lifetime, the
+         *     mail changes nothing. 400 `TOKEN_INVALID` for an invalid, used or expired
+         *     token, or one whose session has ended; 409 `EMAIL_TAKEN` when another
          *     account took the address meanwhile.
          */
         post: operations["confirmEmailChange"];
