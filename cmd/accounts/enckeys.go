@@ -33,11 +33,11 @@ func loadEncryptionKeys(value string, devMode bool, log *slog.Logger) (*secrets.
 	}
 	b, err := readKeyFile(encryptionKeysSetting, value, log)
 	if err != nil {
-		return nil, usageErrorf("%s=%q: %v", encryptionKeysSetting, value, err)
+		return nil, usageErrorf("%s=%s: %v", encryptionKeysSetting, maskKeys(value), err)
 	}
 	ks, err := secrets.ParseKeySet(b)
 	if err != nil {
-		return nil, usageErrorf("%s=%q: %v", encryptionKeysSetting, value, err)
+		return nil, usageErrorf("%s=%s: %v", encryptionKeysSetting, maskKeys(value), err)
 	}
 	return ks, nil
 }

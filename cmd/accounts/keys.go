@@ -186,11 +186,11 @@ func loadKeys(cfg config, log *slog.Logger) (*auth.KeySet, error) {
 	}
 	b, err := readKeyFile("ACCOUNTS_SIGNING_KEYS", cfg.SigningKeys, log)
 	if err != nil {
-		return nil, usageErrorf("ACCOUNTS_SIGNING_KEYS=%q: %v", cfg.SigningKeys, err)
+		return nil, usageErrorf("ACCOUNTS_SIGNING_KEYS=%s: %v", maskKeys(cfg.SigningKeys), err)
 	}
 	ks, err := auth.ParseKeySet(b)
 	if err != nil {
-		return nil, usageErrorf("ACCOUNTS_SIGNING_KEYS=%q: %v", cfg.SigningKeys, err)
+		return nil, usageErrorf("ACCOUNTS_SIGNING_KEYS=%s: %v", maskKeys(cfg.SigningKeys), err)
 	}
 	return ks, nil
 }

@@ -109,6 +109,14 @@ func TestSecretsAreNotEchoed(t *testing.T) {
 		{"DatabaseURLPort", map[string]string{"DATABASE_URL": "postgres://app:" + secret + "@db:54x2/x"}, nil, "DATABASE_URL"},
 		{"DatabaseURLFlag", nil, []string{"serve", "-database-url", "mysql://app:" + secret + "@db/x"}, "database-url"},
 		{"InlineKey", map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_SIGNING_KEYS": `{"keys":[{"kty":"OKP","crv":"Ed25519","d":"` + secret + `"}]}`}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
+		// Key material in another encoding is not a file name either.
+		{"Base64Key", map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_SIGNING_KEYS": "eyJrZXlzIjpb" + secret}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
+		{"ArrayKey", map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_SIGNING_KEYS": `[{"kty":"OKP","d":"` + secret + `"}]`}, []string{"serve"}, "ACCOUNTS_SIGNING_KEYS"},
+		{"Base64EncryptionKey", map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_DEV_MODE": "true", "ACCOUNTS_ENCRYPTION_KEYS": "eyJrZXlzIjpb" + secret}, []string{"serve"}, "ACCOUNTS_ENCRYPTION_KEYS"},
+		// A keyword/value connection string, and passwords in the query.
+		{"DatabaseKeywordValue", map[string]string{"DATABASE_URL": "host=db user=app password=" + secret + " dbname=x"}, nil, "DATABASE_URL"},
+		{"DatabaseQueryPassword", map[string]string{"DATABASE_URL": "mysql://db/x?password=" + secret}, nil, "DATABASE_URL"},
+		{"ListenURLQueryPassword", map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_LISTEN_DATABASE_URL": "mysql://db/x?sslpassword=" + secret}, nil, "ACCOUNTS_LISTEN_DATABASE_URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

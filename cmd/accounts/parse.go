@@ -1,17 +1,18 @@
 package main
 
 import (
-	"github.com/jackc/pgx/v5"
-
 	"errors"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/meridianhq/accounts/server/mail"
 	"github.com/meridianhq/accounts/server/store"
@@ -144,20 +145,33 @@ func parsePrefixes(dst *[]netip.Prefix, v string) error {
 	return nil
 }
 
-// maskURL shows a URL with its password masked; one that does not parse is
-// not shown at all, as the password could be anywhere in it.
+// maskURL shows a URL without its secrets: the password masked, the query
+// (password=, sslpassword=) left out. A value without a scheme and a host (a
+// keyword/value connection string, say) is not shown at all, as a password
+// could be anywhere in it.
 func maskURL(v string) string {
 	u, err := url.Parse(v)
-	if err != nil {
-		return "(a URL that cannot be parsed; not shown)"
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "(not a URL; the value is not shown)"
 	}
-	return strconv.Quote(u.Redacted())
+	shown := *u
+	shown.RawQuery, shown.Fragment, shown.RawFragment = "", "", ""
+	out := shown.Redacted()
+	if u.RawQuery != "" {
+		out += "?…"
+	}
+	return strconv.Quote(out)
 }
 
-// maskKeys shows a key file path, never inline key material.
+// maskKeys shows a key setting's value only when it names a file: inline key
+// material, or anything else that is not a file (a key in some other
+// encoding, say), is not shown.
 func maskKeys(v string) string {
 	if inlineKeys(v) {
 		return "(inline key material; not shown)"
+	}
+	if _, err := os.Stat(v); err != nil {
+		return fmt.Sprintf("(not a file; the value, %d bytes, is not shown)", len(v))
 	}
 	return strconv.Quote(v)
 }
