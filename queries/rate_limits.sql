@@ -26,19 +26,24 @@ SELECT failures, blocked_until, now()::timestamptz AS now
 FROM login_failures
 WHERE key = @key;
 
--- name: RecordLoginFailure :one
--- Counts one more consecutive failure of key, and returns the count.
-INSERT INTO login_failures AS f (key, failures)
-VALUES (@key, 1)
+-- name: TakeLoginAttempt :one
+-- Counts one attempt of key as a failure before it is made (a success then
+-- deletes the run), unless key must still wait: then no row. From the
+-- after-th failure on, the attempt blocks the next one at once for the delay
+-- its own failure earns (base_seconds, doubling, at most cap_seconds), so
+-- that attempts made at the same time cannot all go through.
+INSERT INTO login_failures AS f (key, failures, blocked_until)
+VALUES (@key, 1, CASE WHEN @after::int <= 1 THEN now() + interval '1 second' * @base_seconds::float8 END)
 ON CONFLICT (key) DO UPDATE
-SET failures = f.failures + 1, updated_at = now()
+SET failures = f.failures + 1,
+    updated_at = now(),
+    blocked_until = CASE
+        WHEN f.failures + 1 >= @after::int
+        THEN now() + interval '1 second' * least(@cap_seconds::float8, power(2, least(f.failures + 1 - @after::int, 30)) * @base_seconds::float8)
+        ELSE f.blocked_until
+    END
+WHERE f.blocked_until IS NULL OR f.blocked_until <= now()
 RETURNING f.failures;
-
--- name: BlockLogins :exec
--- Makes the next attempt of key wait delay_seconds.
-UPDATE login_failures
-SET blocked_until = now() + make_interval(secs => @delay_seconds::float8)
-WHERE key = @key;
 
 -- name: DeleteLoginFailures :exec
 -- A success ends the run of failures.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/meridianhq/accounts/gen/api"
@@ -104,6 +105,29 @@ func TestAccountBackoff(t *testing.T) {
 		if res := attempt(t, e, "192.0.2.78", other.Email); res.StatusCode != 401 {
 			t.Fatalf("failure %d after a success: %d", i+1, res.StatusCode)
 		}
+	}
+}
+
+// TestAccountBackoffInParallel: guesses at one address sent at the same time,
+// from as many clients, are counted against each other before any is
+// checked: the allowed 3 get an answer, the rest wait (429).
+func TestAccountBackoffInParallel(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t, behindProxy, func(o *servertest.Options) { o.Config.AccountFailuresBeforeBackoff = 3 })
+	u := e.NewUser(t)
+	const guesses = 20
+	statuses := make([]int, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() { statuses[i] = attempt(t, e, "198.51.100."+strconv.Itoa(i+1), u.Email).StatusCode })
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, st := range statuses {
+		count[st]++
+	}
+	if count[401] != 3 || count[429] != guesses-3 {
+		t.Fatalf("answers to %d parallel guesses: %v; want 3 × 401 and the rest 429", guesses, count)
 	}
 }
 

@@ -10,23 +10,6 @@ import (
 	"time"
 )
 
-const blockLogins = `-- name: BlockLogins :exec
-UPDATE login_failures
-SET blocked_until = now() + make_interval(secs => $1::float8)
-WHERE key = $2
-`
-
-type BlockLoginsParams struct {
-	DelaySeconds float64
-	Key          string
-}
-
-// Makes the next attempt of key wait delay_seconds.
-func (q *Queries) BlockLogins(ctx context.Context, arg BlockLoginsParams) error {
-	_, err := q.db.Exec(ctx, blockLogins, arg.DelaySeconds, arg.Key)
-	return err
-}
-
 const deleteFullRateLimits = `-- name: DeleteFullRateLimits :execrows
 DELETE FROM rate_limits
 WHERE key IN (SELECT key FROM rate_limits WHERE tat < now() LIMIT $1 FOR UPDATE SKIP LOCKED)
@@ -110,17 +93,40 @@ func (q *Queries) GetRateLimit(ctx context.Context, key string) (GetRateLimitRow
 	return i, err
 }
 
-const recordLoginFailure = `-- name: RecordLoginFailure :one
-INSERT INTO login_failures AS f (key, failures)
-VALUES ($1, 1)
+const takeLoginAttempt = `-- name: TakeLoginAttempt :one
+INSERT INTO login_failures AS f (key, failures, blocked_until)
+VALUES ($1, 1, CASE WHEN $2::int <= 1 THEN now() + interval '1 second' * $3::float8 END)
 ON CONFLICT (key) DO UPDATE
-SET failures = f.failures + 1, updated_at = now()
+SET failures = f.failures + 1,
+    updated_at = now(),
+    blocked_until = CASE
+        WHEN f.failures + 1 >= $2::int
+        THEN now() + interval '1 second' * least($4::float8, power(2, least(f.failures + 1 - $2::int, 30)) * $3::float8)
+        ELSE f.blocked_until
+    END
+WHERE f.blocked_until IS NULL OR f.blocked_until <= now()
 RETURNING f.failures
 `
 
-// Counts one more consecutive failure of key, and returns the count.
-func (q *Queries) RecordLoginFailure(ctx context.Context, key string) (int32, error) {
-	row := q.db.QueryRow(ctx, recordLoginFailure, key)
+type TakeLoginAttemptParams struct {
+	Key         string
+	After       int32
+	BaseSeconds float64
+	CapSeconds  float64
+}
+
+// Counts one attempt of key as a failure before it is made (a success then
+// deletes the run), unless key must still wait: then no row. From the
+// after-th failure on, the attempt blocks the next one at once for the delay
+// its own failure earns (base_seconds, doubling, at most cap_seconds), so
+// that attempts made at the same time cannot all go through.
+func (q *Queries) TakeLoginAttempt(ctx context.Context, arg TakeLoginAttemptParams) (int32, error) {
+	row := q.db.QueryRow(ctx, takeLoginAttempt,
+		arg.Key,
+		arg.After,
+		arg.BaseSeconds,
+		arg.CapSeconds,
+	)
 	var failures int32
 	err := row.Scan(&failures)
 	return failures, err

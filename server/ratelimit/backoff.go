@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"errors"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,36 +39,35 @@ func NewBackoff(pool *pgxpool.Pool, after int) *Backoff {
 	return &Backoff{q: db.New(pool), after: after}
 }
 
-// Check refuses an attempt of key that must still wait, with a *Refused. It
-// also reports whether key has failures to reset on success. A nil Backoff
-// allows everything.
-func (b *Backoff) Check(ctx context.Context, key string) (failed bool, err error) {
-	if b == nil {
-		return false, nil
-	}
-	row, err := b.q.GetLoginFailures(ctx, key)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, err
-	case row.BlockedUntil != nil && row.BlockedUntil.After(row.Now):
-		wait := row.BlockedUntil.Sub(row.Now)
-		return true, &Refused{Decision: Decision{RetryAfter: wait, Reset: wait}}
-	}
-	return true, nil
-}
-
-// Fail counts a failure of key, and blocks it once the run is long enough.
-func (b *Backoff) Fail(ctx context.Context, key string) error {
+// Take counts an attempt of key as a failure before it is made, so that
+// attempts made at once see each other: from the After-th failure on, each
+// attempt blocks the next for the delay its own failure earns, in the same
+// statement, and concurrent guesses cannot all go through. An attempt that
+// must wait is refused with a *Refused, and not counted. The caller Resets the
+// run when the attempt succeeds (or proves the secret right); a failure needs
+// nothing more. A nil Backoff allows everything.
+func (b *Backoff) Take(ctx context.Context, key string) error {
 	if b == nil {
 		return nil
 	}
-	n, err := b.q.RecordLoginFailure(ctx, key)
-	if err != nil || int(n) < b.after {
+	_, err := b.q.TakeLoginAttempt(ctx, db.TakeLoginAttemptParams{
+		Key: key, After: int32(b.after), BaseSeconds: backoffBase.Seconds(), CapSeconds: backoffCap.Seconds(),
+	})
+	if !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	return b.q.BlockLogins(ctx, db.BlockLoginsParams{Key: key, DelaySeconds: delay(int(n) - b.after).Seconds()})
+	row, err := b.q.GetLoginFailures(ctx, key)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows): // the run ended meanwhile
+		return b.Take(ctx, key)
+	case err != nil:
+		return err
+	}
+	wait := time.Second
+	if row.BlockedUntil != nil {
+		wait = max(row.BlockedUntil.Sub(row.Now), time.Millisecond)
+	}
+	return &Refused{Decision: Decision{RetryAfter: wait, Reset: wait}}
 }
 
 // Reset ends key's run of failures.
@@ -78,12 +76,6 @@ func (b *Backoff) Reset(ctx context.Context, key string) error {
 		return nil
 	}
 	return b.q.DeleteLoginFailures(ctx, key)
-}
-
-// delay is the wait after the n-th failure past the allowed ones (from 0).
-func delay(n int) time.Duration {
-	d := float64(backoffBase) * math.Pow(2, float64(min(n, 30)))
-	return time.Duration(min(d, float64(backoffCap)))
 }
 
 // Prune forgets runs of failures that stopped a day ago, in batches.

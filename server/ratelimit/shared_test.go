@@ -2,7 +2,6 @@ package ratelimit_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -109,55 +108,5 @@ func TestTiered(t *testing.T) {
 	}
 	if d, _ := l.Allow(context.Background(), key); d.Allowed {
 		t.Fatal("the third attempt in all (second here) was allowed: the shared tier was not asked")
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	t.Parallel()
-	pool, _ := testdb.NewPool(t)
-	ctx := context.Background()
-	if ratelimit.NewBackoff(pool, 0) != nil {
-		t.Fatal("a backoff after 0 failures is not off")
-	}
-	var off *ratelimit.Backoff
-	if failed, err := off.Check(ctx, "k"); failed || err != nil || off.Fail(ctx, "k") != nil || off.Reset(ctx, "k") != nil {
-		t.Fatal("a nil Backoff does something")
-	}
-	b := ratelimit.NewBackoff(pool, 2)
-	check := func(want bool) {
-		t.Helper()
-		_, err := b.Check(ctx, "login:ada@example.com")
-		var refused *ratelimit.Refused
-		if blocked := errors.As(err, &refused); blocked != want {
-			t.Fatalf("blocked %v (%v); want %v", blocked, err, want)
-		}
-		if want && (refused.Decision.RetryAfter <= 0 || refused.Decision.RetryAfter > 2*time.Second) {
-			t.Fatalf("retry after %s", refused.Decision.RetryAfter)
-		}
-	}
-	check(false)
-	if err := b.Fail(ctx, "login:ada@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	check(false)
-	if err := b.Fail(ctx, "login:ada@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	check(true)
-	if failed, _ := b.Check(ctx, "login:other@example.com"); failed {
-		t.Fatal("another key has failures")
-	}
-	if err := b.Reset(ctx, "login:ada@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	check(false)
-	if failed, _ := b.Check(ctx, "login:ada@example.com"); failed {
-		t.Fatal("Reset left failures")
-	}
-	if _, err := pool.Exec(ctx, "INSERT INTO login_failures (key, failures, updated_at) VALUES ('old', 3, now() - interval '25 hours')"); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := b.Prune(ctx); err != nil || n != 1 {
-		t.Fatalf("pruned %d, %v; want the stale run", n, err)
 	}
 }

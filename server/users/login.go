@@ -67,8 +67,7 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	// Backing off per address, known or not, before the lookup: the answer is
 	// the same for an address with an account and one without.
 	key := "login:" + auth.EmailKey(email)
-	failed, err := us.backoff.Check(ctx, key)
-	if err != nil {
+	if err := us.backoff.Take(ctx, key); err != nil {
 		return sessions.Pair{}, err
 	}
 	start := time.Now()
@@ -77,25 +76,22 @@ func (us *Service) Login(ctx context.Context, email, password string, c sessions
 	var disabled *DisabledLogin
 	var unverified *UnverifiedLogin
 	switch {
-	case errors.As(err, &refused):
-		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
-			return sessions.Pair{}, ferr
-		}
+	case errors.As(err, &refused): // Take counted the failure already
 		if aerr := audit.Record(ctx, us.q, loginFailure(refused)); aerr != nil {
 			return sessions.Pair{}, aerr
 		}
 		us.padFailure(ctx, start)
 	case errors.As(err, &disabled):
-		// The password was right: no failure to count, and nothing to hide by
-		// padding; the backoff is not reset either, as no one logged in.
-		if aerr := us.recordRefusal(ctx, disabled.UserID, "account disabled"); aerr != nil {
+		// The password was right: the run of failures ends, and there is
+		// nothing to hide by padding.
+		if aerr := errors.Join(us.backoff.Reset(ctx, key), us.recordRefusal(ctx, disabled.UserID, "account disabled")); aerr != nil {
 			return sessions.Pair{}, aerr
 		}
 	case errors.As(err, &unverified):
-		if aerr := us.recordRefusal(ctx, unverified.UserID, "email not verified"); aerr != nil {
+		if aerr := errors.Join(us.backoff.Reset(ctx, key), us.recordRefusal(ctx, unverified.UserID, "email not verified")); aerr != nil {
 			return sessions.Pair{}, aerr
 		}
-	case err == nil && failed:
+	case err == nil:
 		if err := us.backoff.Reset(ctx, key); err != nil {
 			return sessions.Pair{}, err
 		}

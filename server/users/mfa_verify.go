@@ -42,12 +42,11 @@ func (us *Service) VerifyMFA(ctx context.Context, p auth.Principal, proof MFAPro
 		return sessions.Pair{}, FieldErrors{{Field: "code", Reason: "give either code or recovery_code"}}
 	}
 	key := "mfa:" + p.UserID.String()
-	failed, err := us.mfa.Backoff.Check(ctx, key)
-	if err != nil {
+	if err := us.mfa.Backoff.Take(ctx, key); err != nil {
 		return sessions.Pair{}, err
 	}
 	var pair sessions.Pair
-	err = store.InTx(ctx, us.pool, func(tx *store.Tx) error {
+	err := store.InTx(ctx, us.pool, func(tx *store.Tx) error {
 		method, err := us.checkFactor(ctx, tx, p.UserID, proof)
 		if err != nil {
 			return err
@@ -59,14 +58,11 @@ func (us *Service) VerifyMFA(ctx context.Context, p auth.Principal, proof MFAPro
 			Details: map[string]any{"method": method}})
 	})
 	switch {
-	case errors.Is(err, ErrMFACodeInvalid):
-		if ferr := us.mfa.Backoff.Fail(ctx, key); ferr != nil {
-			return sessions.Pair{}, ferr
-		}
+	case errors.Is(err, ErrMFACodeInvalid): // Take counted the failure already
 		if aerr := audit.Record(ctx, us.q, audit.Event{Action: audit.MFAVerifyFailed, Target: &p.UserID, Session: &p.SessionID}); aerr != nil {
 			return sessions.Pair{}, aerr
 		}
-	case err == nil && failed:
+	case err == nil:
 		return pair, us.mfa.Backoff.Reset(ctx, key)
 	}
 	return pair, err

@@ -63,21 +63,15 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 }
 
 // checkCurrent checks the current password under the account's backoff: a
-// wrong guess counts like a failed login, and past the allowed ones the next
+// guess counts like a login attempt, and past the allowed failures the next
 // guess waits (*ratelimit.Refused).
 func (us *Service) checkCurrent(ctx context.Context, id uuid.UUID, password string) error {
 	key := "password:" + id.String()
-	failed, err := us.backoff.Check(ctx, key)
-	if err != nil {
+	if err := us.backoff.Take(ctx, key); err != nil {
 		return err
 	}
-	err = us.verifyCurrent(ctx, id, password)
-	switch {
-	case errors.Is(err, ErrWrongPassword):
-		if ferr := us.backoff.Fail(ctx, key); ferr != nil {
-			return ferr
-		}
-	case err == nil && failed:
+	err := us.verifyCurrent(ctx, id, password)
+	if err == nil {
 		return us.backoff.Reset(ctx, key)
 	}
 	return err
