@@ -39,6 +39,7 @@ func TestSpecExtensions(t *testing.T) {
 		"listSessions": {"x-accounts-aal1": true},
 		"logout":       {"x-accounts-aal1": true},
 		"enrollTotp":   {"x-accounts-rate-limit": "auth"},
+		"confirmTotp":  {"x-accounts-rate-limit": "auth"},
 		// The admin-only operations without an {id} (TestRequireMFAForAdmins).
 		"listUsers":       {"x-accounts-admin": true},
 		"createUser":      {"x-accounts-admin": true},

@@ -39,8 +39,11 @@ func (s *Server) GetMfa(ctx context.Context, _ api.GetMfaRequestObject) (api.Get
 // EnrollTotp starts an enrolment of an authenticator app.
 func (s *Server) EnrollTotp(ctx context.Context, req api.EnrollTotpRequestObject) (api.EnrollTotpResponseObject, error) {
 	en, err := s.Users.EnrollTOTP(ctx, principal(ctx), req.Body.CurrentPassword)
-	if errors.Is(err, users.ErrWrongPassword) {
+	switch {
+	case errors.Is(err, users.ErrWrongPassword):
 		return api.EnrollTotp401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: wrongCurrentPassword(ctx)}, nil
+	case errors.Is(err, users.ErrNotFound):
+		return api.EnrollTotp401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: tokenGone(ctx)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("enrol totp: %w", err)
@@ -58,6 +61,8 @@ func (s *Server) ConfirmTotp(ctx context.Context, req api.ConfirmTotpRequestObje
 	case errors.Is(err, users.ErrMFANotEnrolled):
 		return api.ConfirmTotp409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: mfaNotEnrolled(ctx,
 			"No enrolment is pending; start one with POST /api/v1/users/me/mfa/totp.")}, nil
+	case errors.Is(err, users.ErrNotFound):
+		return api.ConfirmTotp401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: tokenGone(ctx)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("confirm totp: %w", err)
 	}
@@ -72,6 +77,8 @@ func (s *Server) DisableTotp(ctx context.Context, req api.DisableTotpRequestObje
 		return api.DisableTotp401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: wrongCurrentPassword(ctx)}, nil
 	case errors.Is(err, users.ErrMFANotEnrolled):
 		return api.DisableTotp409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: mfaNotEnrolled(ctx, "TOTP is not on.")}, nil
+	case errors.Is(err, users.ErrNotFound):
+		return api.DisableTotp401ApplicationProblemPlusJSONResponse{UnauthenticatedApplicationProblemPlusJSONResponse: tokenGone(ctx)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("disable totp: %w", err)
 	}

@@ -277,6 +277,54 @@ func TestMFAWrongCodesLimit(t *testing.T) {
 	}
 }
 
+// TestMFAConfirmWrongCodesLimit: guesses at the first code of a pending
+// enrolment (a stolen access token turning MFA on) are limited like those of
+// a verification: past 5, even the right code waits (429).
+func TestMFAConfirmWrongCodesLimit(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	ctx, bearer := context.Background(), servertest.Bearer(u.Tokens.AccessToken)
+	en, err := e.Client.EnrollTotpWithResponse(ctx, client.CurrentPassword{CurrentPassword: u.Password}, bearer)
+	if err != nil || en.JSON201 == nil {
+		t.Fatalf("enrol: %v %v", err, en)
+	}
+	wrong := "000000"
+	if codeAt(t, en.JSON201.Secret, e.Clock.Now()) == wrong {
+		wrong = "999999"
+	}
+	for i := range 5 {
+		res, err := e.Client.ConfirmTotpWithResponse(ctx, client.TotpCode{Code: wrong}, bearer)
+		if err != nil || res.StatusCode() != 400 {
+			t.Fatalf("wrong code %d: %v %v", i+1, err, res)
+		}
+	}
+	res, err := e.Client.ConfirmTotpWithResponse(ctx, client.TotpCode{Code: codeAt(t, en.JSON201.Secret, e.Clock.Now())}, bearer)
+	if err != nil || res.ApplicationproblemJSON429 == nil || res.ApplicationproblemJSON429.Code != "RATE_LIMITED" || res.HTTPResponse.Header.Get("Retry-After") == "" {
+		t.Fatalf("a right code past the limit: %v %d %s; want 429 RATE_LIMITED with Retry-After", err, res.StatusCode(), res.Body)
+	}
+}
+
+// TestMFAOfAUserJustGone: a token that outlives its user by a moment (the
+// deletion not yet heard by this replica) gets the 401 of a gone token from
+// the factor operations, not a 500.
+func TestMFAOfAUserJustGone(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	u := e.NewUser(t)
+	if _, err := e.Pool.Exec(context.Background(), "UPDATE users SET deleted_at = now() WHERE id = $1", u.Id); err != nil {
+		t.Fatal(err) // deleted behind the service's back: its sessions live on
+	}
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodPost, "/api/v1/users/me/mfa/totp", `{"current_password":"` + u.Password + `"}`},
+		{http.MethodPost, "/api/v1/users/me/mfa/totp/confirm", `{"code":"123456"}`},
+		{http.MethodDelete, "/api/v1/users/me/mfa/totp", `{"current_password":"` + u.Password + `"}`},
+	} {
+		res, b := e.Call(t, tc.method, tc.path, u.Tokens.AccessToken, tc.body)
+		wantCode(t, res, b, 401, "UNAUTHENTICATED")
+	}
+}
+
 // TestStepUp: with a factor on, the sensitive operations need aal2, and an
 // admin with a factor needs it for admin operations.
 func TestStepUp(t *testing.T) {

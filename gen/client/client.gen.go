@@ -1740,6 +1740,9 @@ type ClientInterface interface {
 	// and a token pair at `aal2` for this session, which replaces its pair: the
 	// session's earlier refresh tokens are spent (presenting one again ends the
 	// session, as any reused refresh token does). Your other sessions end.
+	// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+	// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+	// minutes.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1753,6 +1756,9 @@ type ClientInterface interface {
 	// and a token pair at `aal2` for this session, which replaces its pair: the
 	// session's earlier refresh tokens are spent (presenting one again ends the
 	// session, as any reused refresh token does). Your other sessions end.
+	// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+	// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+	// minutes.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2808,6 +2814,9 @@ func (c *Client) EnrollTotp(ctx context.Context, body EnrollTotpJSONRequestBody,
 // and a token pair at `aal2` for this session, which replaces its pair: the
 // session's earlier refresh tokens are spent (presenting one again ends the
 // session, as any reused refresh token does). Your other sessions end.
+// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+// minutes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2831,6 +2840,9 @@ func (c *Client) ConfirmTotpWithBody(ctx context.Context, contentType string, bo
 // and a token pair at `aal2` for this session, which replaces its pair: the
 // session's earlier refresh tokens are spent (presenting one again ends the
 // session, as any reused refresh token does). Your other sessions end.
+// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+// minutes.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5468,6 +5480,9 @@ type ClientWithResponsesInterface interface {
 	// and a token pair at `aal2` for this session, which replaces its pair: the
 	// session's earlier refresh tokens are spent (presenting one again ends the
 	// session, as any reused refresh token does). Your other sessions end.
+	// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+	// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+	// minutes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5481,6 +5496,9 @@ type ClientWithResponsesInterface interface {
 	// and a token pair at `aal2` for this session, which replaces its pair: the
 	// session's earlier refresh tokens are spent (presenting one again ends the
 	// session, as any reused refresh token does). Your other sessions end.
+	// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+	// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+	// minutes.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7817,6 +7835,14 @@ type ConfirmTotpResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// ConfirmTotpResponse429Headers the declared response headers of an HTTP 429 response for ConfirmTotp
+type ConfirmTotpResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+}
+
 // ConfirmTotpResponse503Headers the declared response headers of an HTTP 503 response for ConfirmTotp
 type ConfirmTotpResponse503Headers struct {
 	RetryAfter int
@@ -7835,12 +7861,16 @@ type ConfirmTotpResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ConfirmTotpResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConfirmTotpResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ConfirmTotpResponse503Headers
 }
@@ -7868,6 +7898,11 @@ func (r ConfirmTotpResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r ConfirmTotpResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ConfirmTotpResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -9841,6 +9876,9 @@ func (c *ClientWithResponses) EnrollTotpWithResponse(ctx context.Context, body E
 // and a token pair at `aal2` for this session, which replaces its pair: the
 // session's earlier refresh tokens are spent (presenting one again ends the
 // session, as any reused refresh token does). Your other sessions end.
+// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+// minutes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9860,6 +9898,9 @@ func (c *ClientWithResponses) ConfirmTotpWithBodyWithResponse(ctx context.Contex
 // and a token pair at `aal2` for this session, which replaces its pair: the
 // session's earlier refresh tokens are spent (presenting one again ends the
 // session, as any reused refresh token does). Your other sessions end.
+// Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+// a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+// minutes.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12440,6 +12481,13 @@ func ParseConfirmTotpResponse(rsp *http.Response) (*ConfirmTotpResponse, error) 
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12467,6 +12515,37 @@ func ParseConfirmTotpResponse(rsp *http.Response) (*ConfirmTotpResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ConfirmTotpResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ConfirmTotpResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -75,7 +75,16 @@ func (b *Backoff) Reset(ctx context.Context, key string) error {
 	if b == nil {
 		return nil
 	}
-	return b.q.DeleteLoginFailures(ctx, key)
+	return b.ResetIn(ctx, b.q, key)
+}
+
+// ResetIn is Reset with its statement run by q: in the transaction of the
+// change that the attempt made, the run ends if and only if it commits.
+func (b *Backoff) ResetIn(ctx context.Context, q *db.Queries, key string) error {
+	if b == nil {
+		return nil
+	}
+	return q.DeleteLoginFailures(ctx, key)
 }
 
 // Prune forgets runs of failures that stopped a day ago, in batches.

@@ -70,13 +70,18 @@ func (us *Service) EnrollTOTP(ctx context.Context, p auth.Principal, current str
 
 // ConfirmTOTP activates the caller's pending factor with its first code: new
 // recovery codes (shown once), the caller's other sessions end, and the
-// caller's session is at aal2. Its errors: ErrMFANotEnrolled,
-// ErrMFACodeInvalid, ErrMFARequired, ErrMFAOff.
+// caller's session is at aal2. Wrong codes count with VerifyMFA's, under the
+// same backoff. Its errors: ErrMFANotEnrolled, ErrMFACodeInvalid,
+// ErrMFARequired, *ratelimit.Refused, ErrNotFound (the user is gone), ErrMFAOff.
 func (us *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, code string) ([]string, sessions.Pair, error) {
 	if !us.mfaOn() {
 		return nil, sessions.Pair{}, ErrMFAOff
 	}
 	if err := p.StepUp(); err != nil {
+		return nil, sessions.Pair{}, err
+	}
+	key := mfaBackoffKey(p.UserID)
+	if err := us.mfa.Backoff.Take(ctx, key); err != nil {
 		return nil, sessions.Pair{}, err
 	}
 	var codes []string
@@ -109,6 +114,9 @@ func (us *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, code strin
 			return err
 		}
 		if pair, err = us.sessions.Elevate(ctx, tx, p.UserID, p.SessionID, auth.MethodOTP); err != nil {
+			return err
+		}
+		if err := us.mfa.Backoff.ResetIn(ctx, tx.Queries, key); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.Queries, audit.Event{Action: audit.MFAEnabled, Target: &p.UserID, Session: &p.SessionID})

@@ -41,7 +41,7 @@ func (us *Service) VerifyMFA(ctx context.Context, p auth.Principal, proof MFAPro
 	if (proof.Code == "") == (proof.RecoveryCode == "") {
 		return sessions.Pair{}, FieldErrors{{Field: "code", Reason: "give either code or recovery_code"}}
 	}
-	key := "mfa:" + p.UserID.String()
+	key := mfaBackoffKey(p.UserID)
 	if err := us.mfa.Backoff.Take(ctx, key); err != nil {
 		return sessions.Pair{}, err
 	}
@@ -54,19 +54,23 @@ func (us *Service) VerifyMFA(ctx context.Context, p auth.Principal, proof MFAPro
 		if pair, err = us.sessions.Elevate(ctx, tx, p.UserID, p.SessionID, method); err != nil {
 			return err
 		}
+		if err := us.mfa.Backoff.ResetIn(ctx, tx.Queries, key); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx.Queries, audit.Event{Action: audit.MFAVerified, Target: &p.UserID, Session: &p.SessionID,
 			Details: map[string]any{"method": method}})
 	})
-	switch {
-	case errors.Is(err, ErrMFACodeInvalid): // Take counted the failure already
+	if errors.Is(err, ErrMFACodeInvalid) { // Take counted the failure already
 		if aerr := audit.Record(ctx, us.q, audit.Event{Action: audit.MFAVerifyFailed, Target: &p.UserID, Session: &p.SessionID}); aerr != nil {
 			return sessions.Pair{}, aerr
 		}
-	case err == nil:
-		return pair, us.mfa.Backoff.Reset(ctx, key)
 	}
 	return pair, err
 }
+
+// mfaBackoffKey is the backoff key of user's second-factor codes: wrong ones
+// count alike when a factor is verified and when one is confirmed.
+func mfaBackoffKey(user uuid.UUID) string { return "mfa:" + user.String() }
 
 // checkFactor checks proof against user's active factor in tx and spends it
 // (the TOTP step, or the recovery code); it returns the amr method.

@@ -569,6 +569,9 @@ export interface paths {
          *     and a token pair at `aal2` for this session, which replaces its pair: the
          *     session's earlier refresh tokens are spent (presenting one again ends the
          *     session, as any reused refresh token does). Your other sessions end.
+         *     Wrong codes count with those of `POST /api/v1/auth/mfa/verify`: past 5 in
+         *     a row, each further try waits (429, `Retry-After`), 1 s doubling up to 5
+         *     minutes.
          */
         post: operations["confirmTotp"];
         delete?: never;
@@ -2423,6 +2426,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
