@@ -92,3 +92,38 @@ func TestDatabaseOutageIs503(t *testing.T) {
 		})
 	}
 }
+
+// TestClientGoneIsNotAnError: a client that gives up on a request the
+// database holds is recorded as 499 client_gone in the access log (and the
+// metrics), not as a 500 at ERROR, which would page someone.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	t.Parallel()
+	e, proxy := proxied(t, 30*time.Second)
+	u := e.NewUser(t)
+	proxy.setHung(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/api/v1/users/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+u.Tokens.AccessToken)
+	req.Header.Set("X-Request-ID", "client-gone")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("the request answered %d while the database hung", res.StatusCode)
+	}
+	var line map[string]any
+	for deadline := time.Now().Add(10 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(e.Logs.String(), `"request_id":"client-gone"`) {
+			line = accessLine(t, e, "client-gone")
+		}
+	}
+	proxy.setHung(false)
+	if line == nil || line["status"] != float64(499) || line["why"] != "client_gone" {
+		t.Fatalf("the access line of a request whose client left: %v; want status 499, why client_gone", line)
+	}
+	if strings.Contains(e.Logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("a client that left is logged as an error:\n%s", e.Logs.String())
+	}
+}

@@ -29,7 +29,8 @@ const (
 // CPU slots (auth.ErrOverloaded) is 503 OVERLOADED, an attempt an account's
 // backoff refused (*ratelimit.Refused) 429 RATE_LIMITED, and a database that
 // is down or did not answer in time 503 DATABASE_UNAVAILABLE, which Health
-// logs once per outage instead of once per request.
+// logs once per outage instead of once per request. A request whose client
+// went away is recorded as 499, neither an error nor a refusal.
 func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
@@ -39,6 +40,11 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 		var refused *ratelimit.Refused
 		ctx := c.Request().Context()
 		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
+			// The client went away: nothing failed here, and no one reads
+			// the answer, whose status the access log and the metrics record.
+			httpx.Explain(ctx, "client_gone")
+			return httpx.ClientGone(c)
 		case errors.Is(err, auth.ErrOverloaded):
 			httpx.Explain(ctx, "overloaded")
 			return httpx.Overloaded(c, overloadRetry)
@@ -57,7 +63,7 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 		case errors.Is(err, users.ErrMailOff):
 			httpx.Explain(ctx, "email_unavailable")
 			return httpx.EmailUnavailable(c)
-		case store.IsUnavailable(err) && ctx.Err() != context.Canceled:
+		case store.IsUnavailable(err):
 			httpx.Explain(ctx, "database_unavailable")
 			s.Health.Observe(err)
 			return httpx.DatabaseUnavailable(c, outageRetry)

@@ -137,6 +137,7 @@ func (e LogoutRequestScope) Valid() bool {
 // Defines values for ProblemCode.
 const (
 	CodeAccountDisabled                 ProblemCode = "ACCOUNT_DISABLED"
+	CodeClientClosedRequest             ProblemCode = "CLIENT_CLOSED_REQUEST"
 	CodeDatabaseUnavailable             ProblemCode = "DATABASE_UNAVAILABLE"
 	CodeEmailChangeRequiresConfirmation ProblemCode = "EMAIL_CHANGE_REQUIRES_CONFIRMATION"
 	CodeEmailNotVerified                ProblemCode = "EMAIL_NOT_VERIFIED"
@@ -176,6 +177,8 @@ const (
 func (e ProblemCode) Valid() bool {
 	switch e {
 	case CodeAccountDisabled:
+		return true
+	case CodeClientClosedRequest:
 		return true
 	case CodeDatabaseUnavailable:
 		return true
@@ -635,7 +638,9 @@ type Problem struct {
 
 // ProblemCode Every code a `Problem` carries today. The service's table of codes (with
 // each one's status and title) is checked against this list by a test, and
-// the SDKs take their code constants from it.
+// the SDKs take their code constants from it. `CLIENT_CLOSED_REQUEST` (499)
+// is what the service records for a request whose client went away before
+// the answer; no client receives it.
 type ProblemCode string
 
 // RecoveryCodes Recovery codes, shown once. Each works once, in place of a code.

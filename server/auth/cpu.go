@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"sync/atomic"
@@ -171,6 +172,11 @@ func (c *CPUSlots) wait(ctx context.Context) error {
 	case c.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The request's deadline passed in the queue: a lack of CPU,
+			// not of the database.
+			return fmt.Errorf("%w: %w", ErrOverloaded, ctx.Err())
+		}
 		return ctx.Err()
 	case <-timeout:
 		return ErrOverloaded

@@ -20,7 +20,10 @@ func TestCPUSlots_Queue(t *testing.T) {
 	}{
 		{"QueueFullRefusesAtOnce", Queue{Max: 2, Wait: time.Minute}, 2, ErrOverloaded},
 		{"WaitBoundRefuses", Queue{Max: 10, Wait: 20 * time.Millisecond}, 0, ErrOverloaded},
+		// The deadline passing in the queue is overload too (503 OVERLOADED,
+		// not an outage of the database).
 		{"UnboundedWaitsForTheContext", Queue{}, 3, context.DeadlineExceeded},
+		{"UnboundedWaitsForTheContextOverloaded", Queue{}, 3, ErrOverloaded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,7 @@ var codeTable = []CodeInfo{
 	{api.CodeDatabaseUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
 	{api.CodeEmailUnavailable, http.StatusServiceUnavailable, "Email unavailable"},
 	{api.CodeMFAUnavailable, http.StatusServiceUnavailable, "MFA unavailable"},
+	{api.CodeClientClosedRequest, StatusClientClosedRequest, "Client closed request"},
 }
 
 // codeIndex finds a code's row.

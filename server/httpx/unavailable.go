@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/meridianhq/accounts/gen/api"
 )
 
 var (
@@ -72,4 +74,15 @@ func unavailable(c echo.Context, retry time.Duration, why error) error {
 	secs := max(1, int((retry+time.Second-1)/time.Second))
 	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
 	return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: why.Error(), Internal: why}
+}
+
+// StatusClientClosedRequest is the status recorded for a request whose client
+// went away before the answer (nginx's 499): not a server error.
+const StatusClientClosedRequest = 499
+
+// ClientGone answers 499 CLIENT_CLOSED_REQUEST to a request whose client went
+// away: no one reads it, but the access log and the metrics record the
+// status, outside the 5xx that page an operator.
+func ClientGone(c echo.Context) error {
+	return writeProblem(c, Problem(c.Request().Context(), api.CodeClientClosedRequest, ""))
 }
