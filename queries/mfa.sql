@@ -50,15 +50,21 @@ WHERE user_id = @user_id;
 -- name: ElevateSession :execrows
 -- A second factor verified: the session is at aal2 from now on, with the
 -- method added, and its refresh tokens so far are spent (the pair the
--- verification returns replaces them).
+-- verification returns replaces them). Only a live session: not revoked, not
+-- past its lifetime, not idle (what a refresh of it would refuse).
 UPDATE sessions
 SET aal = 2, amr = CASE WHEN @method::text = ANY (amr) THEN amr ELSE amr || @method::text END
-WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL;
+WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL
+  AND expires_at > now()
+  AND last_used_at > now() - make_interval(secs => @idle_timeout_seconds::float8);
 
 -- name: SpendSessionRefreshTokens :exec
+-- Every refresh token of the session so far is spent for good: presented
+-- again, even within the reuse leeway of a raced refresh, it is a reuse (its
+-- session ends), so no token from before a step-up mints a pair after it.
 UPDATE refresh_tokens
-SET used_at = now()
-WHERE session_id = @session_id AND used_at IS NULL;
+SET used_at = coalesce(used_at, now()), replayed_at = now()
+WHERE session_id = @session_id AND replayed_at IS NULL;
 
 -- name: GetSessionAssurance :one
 SELECT s.aal, s.amr, u.role, (u.email_verified_at IS NOT NULL)::boolean AS email_verified

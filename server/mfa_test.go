@@ -529,6 +529,61 @@ func keySet(t *testing.T, keys ...jwk.Key) *secrets.KeySet {
 	return ks
 }
 
+// TestStepUpSpendsEveryEarlierRefreshToken: with a reuse leeway for raced
+// refreshes, a refresh token from before the verification, used or not, is
+// still a reuse after it: it ends the session instead of minting an aal2 pair
+// for whoever copied it.
+func TestStepUpSpendsEveryEarlierRefreshToken(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t, func(o *servertest.Options) { o.Config.Sessions.ReuseLeeway = time.Minute })
+	u := enrol(t, e)
+	for _, used := range []bool{false, true} {
+		first := loginAAL1(t, e, u)
+		stolen := first.RefreshToken
+		access := first.AccessToken
+		if used { // the owner's client refreshed once before the verification
+			b := call(t, e, http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"`+stolen+`"}`, 200)
+			var p client.TokenPair
+			if err := json.Unmarshal(b, &p); err != nil {
+				t.Fatal(err)
+			}
+			access = p.AccessToken
+		}
+		nextStep(e)
+		v := verifyMFA(t, e, access, client.MfaProof{Code: ptr(codeAt(t, u.Secret, e.Clock.Now()))})
+		if v.JSON200 == nil {
+			t.Fatalf("verify: %d %s", v.StatusCode(), v.Body)
+		}
+		res, b := e.Call(t, http.MethodPost, "/api/v1/auth/refresh", "", `{"refresh_token":"`+stolen+`"}`)
+		if res.StatusCode != 401 {
+			t.Fatalf("used %v: a refresh token from before the verification answered %d %s; want 401", used, res.StatusCode, b)
+		}
+		if got := e.Me(t, v.JSON200.AccessToken); got != 401 {
+			t.Fatalf("used %v: the session after its old refresh token came back answers %d; want 401 (ended)", used, got)
+		}
+	}
+}
+
+// TestStepUpOfAnEndedSession: a session past its lifetime, or idle past the
+// timeout, whose access token still holds, cannot verify its way to a fresh
+// aal2 pair (a refresh of it would be refused).
+func TestStepUpOfAnEndedSession(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	u := enrol(t, e)
+	for _, end := range []string{"expires_at = now() - interval '1 second'", "last_used_at = now() - interval '169 hours'"} {
+		pair := loginAAL1(t, e, u)
+		if _, err := e.Pool.Exec(context.Background(), "UPDATE sessions SET "+end+" WHERE id = $1", sessionOf(t, pair.AccessToken)); err != nil {
+			t.Fatal(err)
+		}
+		nextStep(e)
+		res := verifyMFA(t, e, pair.AccessToken, client.MfaProof{Code: ptr(codeAt(t, u.Secret, e.Clock.Now()))})
+		if res.StatusCode() != 401 {
+			t.Fatalf("%s: verify answered %d %s; want 401", end, res.StatusCode(), res.Body)
+		}
+	}
+}
+
 // TestVerifyRacesRefresh: a refresh of the aal1 session at the same time as
 // its verification never answers 5xx (the two transactions lock in the same
 // order; they deadlocked before).

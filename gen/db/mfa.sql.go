@@ -84,19 +84,28 @@ const elevateSession = `-- name: ElevateSession :execrows
 UPDATE sessions
 SET aal = 2, amr = CASE WHEN $1::text = ANY (amr) THEN amr ELSE amr || $1::text END
 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL
+  AND expires_at > now()
+  AND last_used_at > now() - make_interval(secs => $4::float8)
 `
 
 type ElevateSessionParams struct {
-	Method string
-	ID     uuid.UUID
-	UserID uuid.UUID
+	Method             string
+	ID                 uuid.UUID
+	UserID             uuid.UUID
+	IdleTimeoutSeconds float64
 }
 
 // A second factor verified: the session is at aal2 from now on, with the
 // method added, and its refresh tokens so far are spent (the pair the
-// verification returns replaces them).
+// verification returns replaces them). Only a live session: not revoked, not
+// past its lifetime, not idle (what a refresh of it would refuse).
 func (q *Queries) ElevateSession(ctx context.Context, arg ElevateSessionParams) (int64, error) {
-	result, err := q.db.Exec(ctx, elevateSession, arg.Method, arg.ID, arg.UserID)
+	result, err := q.db.Exec(ctx, elevateSession,
+		arg.Method,
+		arg.ID,
+		arg.UserID,
+		arg.IdleTimeoutSeconds,
+	)
 	if err != nil {
 		return 0, err
 	}
@@ -186,10 +195,13 @@ func (q *Queries) SetTOTPLastStep(ctx context.Context, arg SetTOTPLastStepParams
 
 const spendSessionRefreshTokens = `-- name: SpendSessionRefreshTokens :exec
 UPDATE refresh_tokens
-SET used_at = now()
-WHERE session_id = $1 AND used_at IS NULL
+SET used_at = coalesce(used_at, now()), replayed_at = now()
+WHERE session_id = $1 AND replayed_at IS NULL
 `
 
+// Every refresh token of the session so far is spent for good: presented
+// again, even within the reuse leeway of a raced refresh, it is a reuse (its
+// session ends), so no token from before a step-up mints a pair after it.
 func (q *Queries) SpendSessionRefreshTokens(ctx context.Context, sessionID uuid.UUID) error {
 	_, err := q.db.Exec(ctx, spendSessionRefreshTokens, sessionID)
 	return err

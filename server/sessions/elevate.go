@@ -24,7 +24,8 @@ func (s *Service) Elevate(ctx context.Context, tx *store.Tx, user, session uuid.
 	if err := tx.SpendSessionRefreshTokens(ctx, session); err != nil {
 		return Pair{}, err
 	}
-	n, err := tx.ElevateSession(ctx, db.ElevateSessionParams{ID: session, UserID: user, Method: method})
+	n, err := tx.ElevateSession(ctx, db.ElevateSessionParams{ID: session, UserID: user, Method: method,
+		IdleTimeoutSeconds: s.policy.IdleTimeout.Seconds()})
 	if err != nil {
 		return Pair{}, err
 	}
