@@ -103,11 +103,14 @@ RETURNING id, email, name, role, version, created_at, updated_at, deleted_at, em
 
 -- name: SetPasswordHash :execrows
 -- A password change is a change of the account: version and updated_at move.
+-- With old_hash, only while that hash is still the current one: of two
+-- changes that checked the same current password, the second changes nothing.
 UPDATE users
 SET password_hash = @password_hash,
     version       = version + 1,
     updated_at    = now()
-WHERE id = @id AND deleted_at IS NULL;
+WHERE id = @id AND deleted_at IS NULL
+  AND (sqlc.narg(old_hash)::text IS NULL OR password_hash = sqlc.narg(old_hash)::text);
 
 -- name: SoftDeleteUser :execrows
 -- The row stays for audit; the address is free again (users_email_key_live_key

@@ -108,3 +108,50 @@ func TestLoginRacesAChange(t *testing.T) {
 		})
 	}
 }
+
+// pausingHashHasher holds the next Hash, once armed, until released: the
+// window in which a password change has checked the current password and
+// hashed the new one but not yet stored it.
+type pausingHashHasher struct {
+	users.Hasher
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *pausingHashHasher) Hash(ctx context.Context, password string) (string, error) {
+	hash, err := h.Hasher.Hash(ctx, password)
+	if h.armed.CompareAndSwap(true, false) {
+		h.entered <- struct{}{}
+		<-h.release
+	}
+	return hash, err
+}
+
+// TestPasswordChangesRace: two changes that both checked the same current
+// password do not both win: the one that stores second finds the password
+// changed and answers 401, and the first one's password holds.
+func TestPasswordChangesRace(t *testing.T) {
+	t.Parallel()
+	h := &pausingHashHasher{Hasher: servertest.NewHasher(t), entered: make(chan struct{}), release: make(chan struct{})}
+	e := servertest.New(t, func(o *servertest.Options) { o.Hasher = h })
+	u := e.NewUser(t)
+	other := e.Login(t, u.Email, u.Password)
+	change := func(token, to string) int {
+		res, _ := e.Call(t, http.MethodPut, userPath(u)+"/password", token,
+			`{"current_password":"`+u.Password+`","new_password":"`+to+`"}`)
+		return res.StatusCode
+	}
+	h.armed.Store(true)
+	slow := make(chan int)
+	go func() { slow <- change(u.Tokens.AccessToken, "purple monkey dishwasher lamp") }()
+	<-h.entered // the first change has checked the current password
+	if st := change(other.AccessToken, "orange walrus typewriter moon"); st != 204 {
+		t.Fatalf("the second change: %d; want 204", st)
+	}
+	close(h.release)
+	if st := <-slow; st != 401 {
+		t.Fatalf("the first change, stored after the second: %d; want 401 (the current password changed)", st)
+	}
+	e.Login(t, u.Email, "orange walrus typewriter moon")
+}

@@ -600,16 +600,20 @@ SET password_hash = $1,
     version       = version + 1,
     updated_at    = now()
 WHERE id = $2 AND deleted_at IS NULL
+  AND ($3::text IS NULL OR password_hash = $3::text)
 `
 
 type SetPasswordHashParams struct {
 	PasswordHash string
 	ID           uuid.UUID
+	OldHash      *string
 }
 
 // A password change is a change of the account: version and updated_at move.
+// With old_hash, only while that hash is still the current one: of two
+// changes that checked the same current password, the second changes nothing.
 func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error) {
-	result, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ID)
+	result, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ID, arg.OldHash)
 	if err != nil {
 		return 0, err
 	}

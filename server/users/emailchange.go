@@ -30,7 +30,7 @@ func (us *Service) RequestEmailChange(ctx context.Context, user, session uuid.UU
 	if err := us.slots.Admit(); err != nil {
 		return err
 	}
-	if err := us.checkCurrent(ctx, user, current); err != nil {
+	if _, err := us.checkCurrent(ctx, user, current); err != nil {
 		return err
 	}
 	return us.request(ctx, MailRequest{Purpose: db.EmailTokenPurposeChangeEmail, Email: newEmail, UserID: user, SessionID: session},

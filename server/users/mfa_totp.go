@@ -38,7 +38,7 @@ func (us *Service) EnrollTOTP(ctx context.Context, p auth.Principal, current str
 	if err := us.slots.Admit(); err != nil {
 		return Enrollment{}, err
 	}
-	if err := us.checkCurrent(ctx, p.UserID, current); err != nil {
+	if _, err := us.checkCurrent(ctx, p.UserID, current); err != nil {
 		return Enrollment{}, err
 	}
 	u, err := us.q.GetUserByID(ctx, p.UserID)
@@ -134,7 +134,7 @@ func (us *Service) DisableTOTP(ctx context.Context, p auth.Principal, current st
 	if err := us.slots.Admit(); err != nil {
 		return err
 	}
-	if err := us.checkCurrent(ctx, p.UserID, current); err != nil {
+	if _, err := us.checkCurrent(ctx, p.UserID, current); err != nil {
 		return err
 	}
 	return store.InTx(ctx, us.pool, func(tx *store.Tx) error {

@@ -35,10 +35,13 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 	if err != nil {
 		return err
 	}
+	var verified *string // the hash the current password matched
 	if pc.Current != nil {
-		if err := us.checkCurrent(ctx, id, *pc.Current); err != nil {
+		h, err := us.checkCurrent(ctx, id, *pc.Current)
+		if err != nil {
 			return err
 		}
+		verified = &h
 	}
 	if err := us.CheckPassword(ctx, pc.New, u.Email, u.Name); err != nil {
 		return err
@@ -48,8 +51,14 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 		return err
 	}
 	return store.InTx(ctx, us.pool, func(tx *store.Tx) error {
-		if _, err := tx.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: id, PasswordHash: hash}); err != nil {
+		n, err := tx.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: id, PasswordHash: hash, OldHash: verified})
+		switch {
+		case err != nil:
 			return err
+		case n == 0 && verified != nil:
+			return ErrWrongPassword // changed (or the user deleted) since it was checked
+		case n == 0:
+			return ErrNotFound
 		}
 		if err := us.sessions.EndAllTx(ctx, tx, id, pc.Keep, sessions.ReasonPasswordChanged); err != nil {
 			return err
@@ -62,36 +71,37 @@ func (us *Service) ChangePassword(ctx context.Context, id uuid.UUID, pc Password
 	})
 }
 
-// checkCurrent checks the current password under the account's backoff: a
-// guess counts like a login attempt, and past the allowed failures the next
-// guess waits (*ratelimit.Refused).
-func (us *Service) checkCurrent(ctx context.Context, id uuid.UUID, password string) error {
+// checkCurrent checks the current password under the account's backoff, and
+// returns the hash it matched: a guess counts like a login attempt, and past
+// the allowed failures the next guess waits (*ratelimit.Refused).
+func (us *Service) checkCurrent(ctx context.Context, id uuid.UUID, password string) (string, error) {
 	key := "password:" + id.String()
 	if err := us.backoff.Take(ctx, key); err != nil {
-		return err
+		return "", err
 	}
-	err := us.verifyCurrent(ctx, id, password)
-	if err == nil {
-		return us.backoff.Reset(ctx, key)
+	hash, err := us.verifyCurrent(ctx, id, password)
+	if err != nil {
+		return "", err
 	}
-	return err
+	return hash, us.backoff.Reset(ctx, key)
 }
 
-// verifyCurrent checks a user's current password: nil or ErrWrongPassword.
-func (us *Service) verifyCurrent(ctx context.Context, id uuid.UUID, password string) error {
+// verifyCurrent checks a user's current password and returns its hash; its
+// errors: ErrWrongPassword, ErrNotFound.
+func (us *Service) verifyCurrent(ctx context.Context, id uuid.UUID, password string) (string, error) {
 	hash, err := us.q.GetPasswordHashByID(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return "", ErrNotFound
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	v, err := us.hasher.Verify(ctx, hash, password)
 	switch {
 	case err != nil:
-		return err
+		return "", err
 	case !v.Match:
-		return ErrWrongPassword
+		return "", ErrWrongPassword
 	}
-	return nil
+	return hash, nil
 }
