@@ -9,7 +9,11 @@
 # (GOOS/GOARCH from TARGETOS/TARGETARCH), and the runtime stage only copies a
 # file, so a multi-arch build never emulates anything.
 
-FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
+# The Go release is the Makefile's (GOTOOLCHAIN there): the first 1.26 without
+# the standard-library vulnerabilities make vulncheck finds in earlier ones. The
+# official image sets GOTOOLCHAIN=local, which would ignore go.mod's toolchain
+# line and build with whatever 1.26.x a cached base image holds.
+FROM --platform=$BUILDPLATFORM golang:1.26.11-bookworm AS build
 WORKDIR /src
 # Modules first, so this step is cached until go.mod/go.sum change. It comes before
 # any ARG on purpose: build args are part of a RUN's cache key, and this step is
