@@ -22,8 +22,9 @@ func serveMetrics(cfg config, svc *wiring.Service, log *slog.Logger) (func(), er
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", svc.Metrics.Handler())
 	if cfg.Pprof {
+		// Not /debug/pprof/cmdline: the command line may hold a flag's
+		// secret (-database-url), and the index answers it 404.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -43,8 +43,19 @@ func TestPrometheusScrapesMetrics(t *testing.T) {
 	prom := requirePrometheus(t)
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	env := []string{"DATABASE_URL=" + testdb.Empty(t), "ACCOUNTS_METRICS_ADDR=" + metricsAddr, "ACCOUNTS_SHUTDOWN_DELAY=0s",
-		"ACCOUNTS_ARGON2_MEMORY_KIB=1024", "ACCOUNTS_ARGON2_ITERATIONS=1"}
+		"ACCOUNTS_ARGON2_MEMORY_KIB=1024", "ACCOUNTS_ARGON2_ITERATIONS=1", "ACCOUNTS_PPROF=true"}
 	p := startBinary(t, t.TempDir(), env, nil, devArgs()...)
+	// pprof is there, but not the command line, which may hold flags' secrets.
+	for path, want := range map[string]int{"/debug/pprof/": 200, "/debug/pprof/heap": 200, "/debug/pprof/cmdline": 404} {
+		res, err := http.Get("http://" + metricsAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("GET %s on the metrics listener: %d; want %d", path, res.StatusCode, want)
+		}
+	}
 
 	promAddr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	dir := t.TempDir()
