@@ -248,6 +248,9 @@ func (c config) check() error {
 		return usageErrorf("ACCOUNTS_SESSION_IDLE_TIMEOUT=%s is longer than ACCOUNTS_SESSION_LIFETIME=%s", sess.IdleTimeout, sess.Lifetime)
 	case c.DB.MinConns > c.DB.MaxConns:
 		return usageErrorf("ACCOUNTS_DB_MIN_CONNS=%d is more than ACCOUNTS_DB_MAX_CONNS=%d", c.DB.MinConns, c.DB.MaxConns)
+	case c.HTTPServer.WriteTimeout <= c.Service.HTTP.RequestDeadline+time.Second:
+		return usageErrorf("ACCOUNTS_HTTP_WRITE_TIMEOUT=%s must be longer than the request deadline, %s (ACCOUNTS_DB_CONNECT_TIMEOUT plus ACCOUNTS_DB_STATEMENT_TIMEOUT plus 1s), and a second: a request the database holds that long would get no answer at all",
+			c.HTTPServer.WriteTimeout, c.Service.HTTP.RequestDeadline)
 	case c.Service.Mail.SMTPURL != "" && c.Service.Mail.From == "":
 		return usageErrorf("ACCOUNTS_MAIL_FROM is required with ACCOUNTS_SMTP_URL (an address such as Accounts <no-reply@example.com>)")
 	case c.Service.Mail.SMTPURL == "" && c.Service.Mail.Verification == "required":

@@ -59,6 +59,9 @@ func TestConfigErrors(t *testing.T) {
 		{"BodyLimitTooSmall", map[string]string{"DATABASE_URL": db, "ACCOUNTS_BODY_LIMIT": "10"}, nil, "ACCOUNTS_BODY_LIMIT"},
 		{"MaxConnsZero", map[string]string{"DATABASE_URL": db, "ACCOUNTS_DB_MAX_CONNS": "0"}, nil, "ACCOUNTS_DB_MAX_CONNS"},
 		{"MinOverMax", map[string]string{"DATABASE_URL": db, "ACCOUNTS_DB_MAX_CONNS": "2", "ACCOUNTS_DB_MIN_CONNS": "3"}, nil, "ACCOUNTS_DB_MIN_CONNS"},
+		// A write timeout within the request deadline cuts off the 503 (or the
+		// 200 of a change that committed) of a request the database held.
+		{"WriteTimeoutWithinDeadline", map[string]string{"DATABASE_URL": db, "ACCOUNTS_DB_STATEMENT_TIMEOUT": "30s"}, nil, "ACCOUNTS_HTTP_WRITE_TIMEOUT"},
 		{"BadBool", map[string]string{"DATABASE_URL": db, "ACCOUNTS_MIGRATE_ON_START": "yes please"}, nil, "ACCOUNTS_MIGRATE_ON_START"},
 		{"BadLogLevel", map[string]string{"DATABASE_URL": db, "ACCOUNTS_LOG_LEVEL": "loud"}, nil, "ACCOUNTS_LOG_LEVEL"},
 		{"BadProxy", map[string]string{"DATABASE_URL": db, "ACCOUNTS_TRUSTED_PROXIES": "10.0.0.0/8,nope"}, nil, "ACCOUNTS_TRUSTED_PROXIES"},
