@@ -39,6 +39,10 @@ type config struct {
 
 	// Unknown are the ACCOUNTS_* variables that are no setting, to warn about.
 	Unknown []string
+	// LocalMailLinks: mail is on, outside development mode, with neither
+	// ACCOUNTS_PUBLIC_URL nor ACCOUNTS_LINK_BASE_URL, so the links in mail
+	// point at localhost; serve warns.
+	LocalMailLinks bool
 
 	Shutdown   shutdownOptions
 	HTTPServer httpServerOptions
@@ -202,6 +206,7 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 	c.Service.HTTP.RequestDeadline = c.DB.ConnectTimeout + c.DB.StatementTimeout + time.Second
 	// With port 0 the port is known only once listening: serve sets the
 	// default then (listenedPublicURL).
+	c.LocalMailLinks = c.Service.Mail.SMTPURL != "" && !c.DevMode && c.Service.Mail.PublicURL == "" && c.Service.Mail.LinkBase == ""
 	if c.Service.Mail.PublicURL == "" && !anyPort(c.Addr) {
 		c.Service.Mail.PublicURL = localURL(c.Addr)
 	}

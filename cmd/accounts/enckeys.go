@@ -14,10 +14,18 @@ const encryptionKeysSetting = "ACCOUNTS_ENCRYPTION_KEYS"
 // secrets at rest (TOTP seeds): value is a key file or the key material
 // itself. Without a value it returns an ephemeral set in development mode,
 // saying so in the log, and otherwise nil, nil: the caller decides whether
-// the keys are required. No error shows the material.
-func loadEncryptionKeys(value string, devMode bool, log *slog.Logger) (*secrets.KeySet, error) {
+// the keys are required. Development mode with signing keys of its own
+// (persistent ones: a deployment, perhaps with replicas) gets no ephemeral
+// set either: factors sealed with it would be lost at the next restart, or
+// unreadable on another replica. No error shows the material.
+func loadEncryptionKeys(value string, devMode, signingKeysGiven bool, log *slog.Logger) (*secrets.KeySet, error) {
 	if value == "" {
-		if !devMode {
+		switch {
+		case !devMode:
+			return nil, nil
+		case signingKeysGiven:
+			log.Warn("development mode with signing keys but without " + encryptionKeysSetting + ": second factors stay off (an ephemeral key would lose them at the next restart). Set " +
+				encryptionKeysSetting + " (`accounts keys generate --kind encryption --out FILE`) to turn them on.")
 			return nil, nil
 		}
 		log.Warn("development mode: encrypting secrets at rest with an ephemeral key; they will not survive a restart. Set " +

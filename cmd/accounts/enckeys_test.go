@@ -35,25 +35,29 @@ func TestLoadEncryptionKeys(t *testing.T) {
 		name    string
 		value   string
 		devMode bool
+		signing bool // signing keys are configured
 		wantSet bool
 		wantErr bool
 		warn    string // a word the log must have, or "" for no log line at all
 	}{
-		{"File", file, false, true, false, ""},
-		{"Inline", string(inline), false, true, false, ""},
-		{"InlineDevMode", string(inline), true, true, false, ""},
-		{"WorldReadableFile", worldReadable, false, true, false, "readable"},
-		{"BrokenInline", broken, false, false, true, ""},
-		{"MissingFile", filepath.Join(dir, "nope.json"), false, false, true, ""},
-		{"SigningKeyFile", signing, false, false, true, ""},
-		{"Unset_Production", "", false, false, false, ""},
-		{"Unset_DevMode", "", true, true, false, "restart"},
+		{"File", file, false, true, true, false, ""},
+		{"Inline", string(inline), false, true, true, false, ""},
+		{"InlineDevMode", string(inline), true, false, true, false, ""},
+		{"WorldReadableFile", worldReadable, false, true, true, false, "readable"},
+		{"BrokenInline", broken, false, true, false, true, ""},
+		{"MissingFile", filepath.Join(dir, "nope.json"), false, true, false, true, ""},
+		{"SigningKeyFile", signing, false, true, false, true, ""},
+		{"Unset_Production", "", false, true, false, false, ""},
+		{"Unset_DevMode", "", true, false, true, false, "restart"},
+		// Development mode on a deployment's own signing keys: no ephemeral key,
+		// whose factors the next restart would lose.
+		{"Unset_DevModeWithSigningKeys", "", true, true, false, false, "stay off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var logs strings.Builder
-			ks, err := loadEncryptionKeys(tt.value, tt.devMode, newLogger(&logs, slog.LevelInfo))
+			ks, err := loadEncryptionKeys(tt.value, tt.devMode, tt.signing, newLogger(&logs, slog.LevelInfo))
 			if (err != nil) != tt.wantErr || (ks != nil) != tt.wantSet {
 				t.Fatalf("loadEncryptionKeys = %v, %v; want a set %v, an error %v", ks, err, tt.wantSet, tt.wantErr)
 			}

@@ -44,6 +44,38 @@ func TestPublicURLDefault(t *testing.T) {
 	}
 }
 
+// TestLocalMailLinksWarned: mail on, outside development mode, without a
+// public URL or a link base: serve warns that links point at localhost.
+func TestLocalMailLinksWarned(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "postgres://localhost/x", "ACCOUNTS_SMTP_URL": "smtp://relay.example.com:587", "ACCOUNTS_MAIL_FROM": "a@example.com"}
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want bool
+	}{
+		{"NoPublicURL", nil, true},
+		{"PublicURL", map[string]string{"ACCOUNTS_PUBLIC_URL": "https://accounts.example.com"}, false},
+		{"LinkBase", map[string]string{"ACCOUNTS_LINK_BASE_URL": "https://app.example.com/account"}, false},
+		{"DevMode", map[string]string{"ACCOUNTS_DEV_MODE": "true"}, false},
+		{"NoMail", map[string]string{"ACCOUNTS_SMTP_URL": "", "ACCOUNTS_MAIL_FROM": ""}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{}
+			for k, v := range base {
+				vars[k] = v
+			}
+			for k, v := range tc.set {
+				vars[k] = v
+			}
+			cfg, err := loadConfig("serve", nil, env(vars), io.Discard)
+			if err != nil || cfg.LocalMailLinks != tc.want {
+				t.Fatalf("LocalMailLinks %v (%v); want %v", cfg.LocalMailLinks, err, tc.want)
+			}
+		})
+	}
+}
+
 // TestServeMailLinksReachTheListener: `accounts serve -addr 127.0.0.1:0`
 // (as tools/with-server.sh starts it) sends links to the port it got, and
 // they open the hosted page.

@@ -32,11 +32,14 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	for _, name := range cfg.Unknown {
 		log.Warn("unknown setting ignored; see `accounts serve -h` for the known ones", slog.String("variable", name))
 	}
+	if cfg.LocalMailLinks {
+		log.Warn("ACCOUNTS_SMTP_URL is set without ACCOUNTS_PUBLIC_URL (or ACCOUNTS_LINK_BASE_URL): the links in mail point at localhost")
+	}
 	keys, err := loadKeys(cfg, log)
 	if err != nil {
 		return err
 	}
-	sealer, err := loadEncryptionKeys(cfg.EncryptionKeys, cfg.DevMode, log)
+	sealer, err := loadEncryptionKeys(cfg.EncryptionKeys, cfg.DevMode, cfg.SigningKeys != "", log)
 	if err != nil {
 		return err
 	}
