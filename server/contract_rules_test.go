@@ -47,10 +47,17 @@ func TestContractSaysWhatServiceDoes(t *testing.T) {
 		{"DeleteMe_405", http.MethodDelete, "/api/v1/users/me", "", 405, string(api.CodeMethodNotAllowed), "", "", "OPTIONS, GET"},
 		{"PutMe_405", http.MethodPut, "/api/v1/users/me", "", 405, string(api.CodeMethodNotAllowed), "", "", "OPTIONS, GET"},
 		{"PostMe_405", http.MethodPost, "/api/v1/users/me", "", 405, string(api.CodeMethodNotAllowed), "", "", "OPTIONS, GET"},
+		// Authentication comes before any parameter.
+		{"BooleanOneNoToken_401", http.MethodGet, "/api/v1/users?deleted=1", "-", 401, string(api.CodeUnauthenticated), "", "", ""},
+		{"QueryNULNoToken_401", http.MethodGet, "/api/v1/users?q=a%00b", "-", 401, string(api.CodeUnauthenticated), "", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, b := e.Call(t, tc.method, tc.path, tok, tc.body)
+			token, body := tok, tc.body
+			if body == "-" { // no token at all
+				token, body = "", ""
+			}
+			res, b := e.Call(t, tc.method, tc.path, token, body)
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %s", res.StatusCode, b)
 			}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/meridianhq/accounts/server/servertest"
@@ -38,9 +39,26 @@ func TestCORS(t *testing.T) {
 			}
 		})
 	}
+	// A page may send If-None-Match (getMe's and getUser's), read the
+	// RateLimit fields, and learn of a 413.
+	h := http.Header{"Origin": {"https://app.example.com"}, "Access-Control-Request-Method": {"GET"},
+		"Access-Control-Request-Headers": {"authorization,if-none-match"}}
+	res, b := e.Do(t, http.MethodOptions, "/api/v1/users/me", nil, h)
+	if res.Header.Get("Access-Control-Allow-Origin") == "" || !strings.Contains(strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")), "if-none-match") {
+		t.Fatalf("a preflight asking for If-None-Match: %d %v %s", res.StatusCode, res.Header, b)
+	}
+	res, _ = e.Do(t, http.MethodGet, "/api/v1/users/me", nil, http.Header{"Origin": {"https://app.example.com"}, "Authorization": {"Bearer " + u.Tokens.AccessToken}})
+	if !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "RateLimit-Remaining") {
+		t.Fatalf("exposed headers %q; want the RateLimit fields", res.Header.Get("Access-Control-Expose-Headers"))
+	}
+	big := strings.NewReader(`{"email":"x@example.com","password":"` + strings.Repeat("a", 70_000) + `"}`)
+	res, _ = e.Do(t, http.MethodPost, "/api/v1/auth/login", big, http.Header{"Origin": {"https://app.example.com"}, "Content-Type": {"application/json"}})
+	if res.StatusCode != 413 || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Fatalf("an oversized body: %d, Access-Control-Allow-Origin %q; want 413 the page can read", res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+	}
 	// Without the setting, no cross-origin access at all.
 	plain := servertest.New(t)
-	res, _ := plain.Do(t, http.MethodGet, "/healthz", nil, http.Header{"Origin": {"https://app.example.com"}})
+	res, _ = plain.Do(t, http.MethodGet, "/healthz", nil, http.Header{"Origin": {"https://app.example.com"}})
 	if res.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatal("CORS is on by default")
 	}

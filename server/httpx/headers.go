@@ -41,16 +41,18 @@ func PageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // CORS lets browser pages from origins call the API. Tokens travel in the
-// Authorization header, never in cookies, so credentials are not allowed; the
-// headers clients read (ETag, Link, Location, Retry-After, X-Request-ID and the
+// Authorization header, never in cookies, so credentials are not allowed. A
+// page may send the headers the contract takes (Authorization, Content-Type,
+// If-Match, If-None-Match, X-Request-ID); the headers clients read (ETag,
+// Link, Location, Retry-After, the RateLimit fields, X-Request-ID and the
 // bearer challenge) are exposed.
 func CORS(log *slog.Logger, origins []string) echo.MiddlewareFunc {
 	cors := middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: origins,
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", HeaderRequestID},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", HeaderRequestID},
 		ExposeHeaders: []string{"ETag", "Link", echo.HeaderLocation, echo.HeaderRetryAfter, HeaderRequestID,
-			echo.HeaderWWWAuthenticate},
+			echo.HeaderWWWAuthenticate, "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		MaxAge: 600,
 	})
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

@@ -50,17 +50,20 @@ type Options struct {
 }
 
 // NewEcho returns an Echo instance with the global middleware, in order: the
-// request context and access log, panic recovery, the security headers, the body
-// limit and, when origins are configured, CORS. Failures go to the error handler.
+// request context and access log, panic recovery, the security headers, CORS
+// when origins are configured, and the body limit. Failures go to the error
+// handler.
 func NewEcho(log *slog.Logger, o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(log, o.BodyLimit)
 	e.IPExtractor = IPExtractor(o.TrustedProxies, warnUntrustedForwardedFor(log, o.UntrustedForwardedFor))
-	global := []echo.MiddlewareFunc{RequestContext(log, o), Recover(log), SecurityHeaders, LimitBody(o.BodyLimit)}
+	global := []echo.MiddlewareFunc{RequestContext(log, o), Recover(log), SecurityHeaders}
 	if len(o.CORSOrigins) > 0 {
+		// Before the body limit: a 413 reaches the page with its CORS
+		// headers, not as an opaque network error.
 		global = append(global, CORS(log, o.CORSOrigins))
 	}
-	e.Use(Once(global...))
+	e.Use(Once(append(global, LimitBody(o.BodyLimit))...))
 	return e
 }

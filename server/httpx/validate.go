@@ -113,6 +113,15 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 				params[n] = v
 			}
 			req := c.Request()
+			ctx := context.WithValue(req.Context(), echoContextKey{}, c)
+			err := openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: params, Route: route, Options: opts,
+			})
+			if err != nil {
+				return validationError(err)
+			}
+			// What the schema cannot say of a query, once the caller is known
+			// to be authenticated: auth comes before any parameter.
 			var query url.Values // nil without a query string: nothing to parse
 			if req.URL.RawQuery != "" {
 				query = req.URL.Query()
@@ -122,13 +131,6 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 			}
 			if err := checkBooleans(query, booleans); err != nil {
 				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
-			}
-			ctx := context.WithValue(req.Context(), echoContextKey{}, c)
-			err := openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
-				Request: req, PathParams: params, Route: route, Options: opts,
-			})
-			if err != nil {
-				return validationError(err)
 			}
 			return next(c)
 		}
