@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/meridianhq/accounts/server/auth"
@@ -85,7 +86,24 @@ func adminOperation(in *openapi3filter.AuthenticationInput, p auth.Principal) bo
 		return true
 	}
 	id, ok := rvi.PathParams["id"]
-	return ok && id != p.UserID.String()
+	return ok && id != p.UserID.String() && namesUser(rvi.Route.PathItem.Parameters, rvi.Route.Operation.Parameters)
+}
+
+// userIDParameter is the component of the {id} of a user, as opposed to the
+// {id} of one of the caller's own sessions (DELETE /auth/sessions/{id}).
+const userIDParameter = "#/components/parameters/UserID"
+
+// namesUser reports whether the route's {id} is a user's: one of params is
+// the UserID component.
+func namesUser(params ...openapi3.Parameters) bool {
+	for _, ps := range params {
+		for _, p := range ps {
+			if p.Ref == userIDParameter {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // principal returns the authenticated caller. Handlers of secured operations

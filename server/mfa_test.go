@@ -473,6 +473,10 @@ func TestRequireMFAForAdmins(t *testing.T) {
 		wantCode(t, res, b, 403, "MFA_ENROLLMENT_REQUIRED")
 	}
 	call(t, e, http.MethodGet, userPath(admin), tok, "", 200)
+	// One of the admin's own sessions is theirs to end: its {id} is a
+	// session's, not another user's.
+	spare := e.Login(t, admin.Email, admin.Password)
+	call(t, e, http.MethodDelete, "/api/v1/auth/sessions/"+sessionOf(t, spare.AccessToken), tok, "", 204)
 	call(t, e, http.MethodGet, "/api/v1/users", other.Tokens.AccessToken, "", 403) // a user: FORBIDDEN as ever
 	en := call(t, e, http.MethodPost, "/api/v1/users/me/mfa/totp", tok, `{"current_password":"`+admin.Password+`"}`, 201)
 	secret := strings.Split(strings.Split(string(en), `"secret":"`)[1], `"`)[0]
