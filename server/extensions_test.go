@@ -72,3 +72,31 @@ func TestSpecExtensions(t *testing.T) {
 		}
 	}
 }
+
+// TestSecuredOperationsDeclare403: the authenticator answers 403 before any
+// handler runs (MFA_REQUIRED for an aal1 token of a user with a factor, on an
+// operation without x-accounts-aal1; MFA_ENROLLMENT_REQUIRED for an admin
+// without one, where that is required), so every such operation declares it,
+// and logout, whose scopes others and all need aal2.
+func TestSecuredOperationsDeclare403(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			aal1, _ := op.Extensions["x-accounts-aal1"].(bool)
+			if len(security) == 0 || (aal1 && op.OperationID != "logout") {
+				continue
+			}
+			if op.Responses.Value("403") == nil {
+				t.Errorf("%s %s (%s) can answer 403 but does not declare it", method, path, op.OperationID)
+			}
+		}
+	}
+}
