@@ -31,7 +31,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 	if !ok {
 		return api.ListAuditEvents400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalidCursor(ctx)}, nil
 	}
-	page, err := s.auditPage(ctx, "/api/v1/audit-events", f, query, scope, after, pageSize(p.Limit))
+	page, err := s.auditPage(ctx, "/api/v1/audit-events", f, query, scope, after, pageSize(p.Limit), nil)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
@@ -41,7 +41,8 @@ func (s *Server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 // ListUserAuditEvents lists the events about one account, for the user
 // themself or an admin.
 func (s *Server) ListUserAuditEvents(ctx context.Context, req api.ListUserAuditEventsRequestObject) (api.ListUserAuditEventsResponseObject, error) {
-	if auth.Authorize(principal(ctx), auth.ActionReadUserAudit, req.Id) != auth.Allow {
+	p := principal(ctx)
+	if auth.Authorize(p, auth.ActionReadUserAudit, req.Id) != auth.Allow {
 		return api.ListUserAuditEvents404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: userNotFound(ctx)}, nil
 	}
 	f := audit.Filter{Target: &req.Id}
@@ -50,7 +51,11 @@ func (s *Server) ListUserAuditEvents(ctx context.Context, req api.ListUserAuditE
 	if !ok {
 		return api.ListUserAuditEvents400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: invalidCursor(ctx)}, nil
 	}
-	page, err := s.auditPage(ctx, userLocation(req.Id)+"/audit-events", f, url.Values{}, scope, after, pageSize(req.Params.Limit))
+	var view func(*api.AuditEvent)
+	if !p.IsAdmin() {
+		view = ownView(req.Id)
+	}
+	page, err := s.auditPage(ctx, userLocation(req.Id)+"/audit-events", f, url.Values{}, scope, after, pageSize(req.Params.Limit), view)
 	if err != nil {
 		return nil, fmt.Errorf("list user audit events: %w", err)
 	}
@@ -87,7 +92,8 @@ type auditPageOf struct {
 
 // auditPage reads one page (one row more than limit, to know whether another
 // follows) and converts it.
-func (s *Server) auditPage(ctx context.Context, path string, f audit.Filter, query url.Values, scope string, after *auth.Cursor, limit int) (auditPageOf, error) {
+func (s *Server) auditPage(ctx context.Context, path string, f audit.Filter, query url.Values, scope string, after *auth.Cursor, limit int,
+	view func(*api.AuditEvent)) (auditPageOf, error) {
 	rows, err := s.Audit.List(ctx, f, after, limit+1)
 	if err != nil {
 		return auditPageOf{}, err
@@ -96,10 +102,25 @@ func (s *Server) auditPage(ctx context.Context, path string, f audit.Filter, que
 	out := auditPageOf{body: api.AuditEventList{Items: make([]api.AuditEvent, n)}}
 	for i, r := range rows[:n] {
 		out.body.Items[i] = toAuditEvent(r)
+		if view != nil {
+			view(&out.body.Items[i])
+		}
 	}
 	if len(rows) > limit {
 		last := rows[limit-1]
 		out.body.NextCursor, out.link = s.nextPage(path, query, scope, limit, auth.Cursor{CreatedAt: last.OccurredAt, ID: last.ID})
 	}
 	return out, nil
+}
+
+// ownView hides, in a user's view of their own account's events, who else
+// acted and from where: an admin's id, address and browser. The actor's role
+// stays ("an admin changed your role"), and so does the session concerned,
+// which is the user's own (the one an admin ended, say).
+func ownView(user uuid.UUID) func(*api.AuditEvent) {
+	return func(e *api.AuditEvent) {
+		if e.ActorId != nil && *e.ActorId != user {
+			e.ActorId, e.Ip, e.UserAgent = nil, nil, ""
+		}
+	}
 }

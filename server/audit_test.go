@@ -122,6 +122,16 @@ func TestAuditEventsOfAUsersLife(t *testing.T) {
 	if len(mine) != len(events)+1 { // and the login just made
 		t.Fatalf("the user sees %d events; want %d", len(mine), len(events)+1)
 	}
+	// ... but of what an admin did, only that an admin did it: not who, nor
+	// from where.
+	for _, ev := range mine {
+		switch {
+		case ev.ActorRole != nil && *ev.ActorRole == client.RoleAdmin && (ev.ActorId != nil || ev.Ip != nil || ev.UserAgent != ""):
+			t.Errorf("the user's view of %s shows the admin: actor %v, ip %v, user agent %q", ev.Action, ev.ActorId, ev.Ip, ev.UserAgent)
+		case ev.Action == "user.password_changed" && (ev.ActorId == nil || ev.Ip == nil):
+			t.Errorf("the user's view of their own %s hides them: %+v", ev.Action, ev)
+		}
+	}
 	for _, ev := range events {
 		for k, v := range ev.Details {
 			if s, ok := v.(string); ok && (strings.Contains(s, u.Password) || strings.Contains(s, newPassword) || strings.Contains(s, "@")) {

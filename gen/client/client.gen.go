@@ -1852,7 +1852,9 @@ type ClientInterface interface {
 	//
 	// The events about one account (new sessions and from where, failed logins,
 	// password, email and role changes, …), newest first, in pages by keyset. For
-	// the user themself or an admin; anyone else gets 404.
+	// the user themself or an admin; anyone else gets 404. A user who is not an
+	// admin sees who else acted on their account by role only: the other actor's
+	// `actor_id` and `ip` are null, its `user_agent` empty.
 	//
 	// Corresponds with GET /api/v1/users/{id}/audit-events (the `ListUserAuditEvents` operationId).
 	ListUserAuditEvents(ctx context.Context, id UserID, params *ListUserAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2996,7 +2998,9 @@ func (c *Client) UpdateUserWithApplicationMergePatchPlusJSONBody(ctx context.Con
 //
 // The events about one account (new sessions and from where, failed logins,
 // password, email and role changes, …), newest first, in pages by keyset. For
-// the user themself or an admin; anyone else gets 404.
+// the user themself or an admin; anyone else gets 404. A user who is not an
+// admin sees who else acted on their account by role only: the other actor's
+// `actor_id` and `ip` are null, its `user_agent` empty.
 //
 // Corresponds with GET /api/v1/users/{id}/audit-events (the `ListUserAuditEvents` operationId).
 func (c *Client) ListUserAuditEvents(ctx context.Context, id UserID, params *ListUserAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5596,7 +5600,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The events about one account (new sessions and from where, failed logins,
 	// password, email and role changes, …), newest first, in pages by keyset. For
-	// the user themself or an admin; anyone else gets 404.
+	// the user themself or an admin; anyone else gets 404. A user who is not an
+	// admin sees who else acted on their account by role only: the other actor's
+	// `actor_id` and `ip` are null, its `user_agent` empty.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10104,7 +10110,9 @@ func (c *ClientWithResponses) UpdateUserWithApplicationMergePatchPlusJSONBodyWit
 //
 // The events about one account (new sessions and from where, failed logins,
 // password, email and role changes, …), newest first, in pages by keyset. For
-// the user themself or an admin; anyone else gets 404.
+// the user themself or an admin; anyone else gets 404. A user who is not an
+// admin sees who else acted on their account by role only: the other actor's
+// `actor_id` and `ip` are null, its `user_agent` empty.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -872,7 +872,9 @@ export interface paths {
          * A user's own security activity
          * @description The events about one account (new sessions and from where, failed logins,
          *     password, email and role changes, …), newest first, in pages by keyset. For
-         *     the user themself or an admin; anyone else gets 404.
+         *     the user themself or an admin; anyone else gets 404. A user who is not an
+         *     admin sees who else acted on their account by role only: the other actor's
+         *     `actor_id` and `ip` are null, its `user_agent` empty.
          */
         get: operations["listUserAuditEvents"];
         put?: never;
