@@ -107,12 +107,19 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
+	// The job queue stops beside the HTTP drain, within the same budget, so
+	// that the whole shutdown takes at most the delay and one drain period
+	// (what terminationGracePeriodSeconds must cover). Jobs that are running
+	// finish; the rest stay queued for another replica, or for the next start.
+	// Requests still being drained can queue jobs: inserting needs no worker.
+	jobsStopped := make(chan error, 1)
+	go func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Delay+cfg.Shutdown.Drain)
+		defer cancel()
+		jobsStopped <- svc.Stop(stopCtx)
+	}()
 	err = shutdown(hs, svc.Server, served, cfg.Shutdown, log)
-	// Jobs that are running finish, within the drain period; the rest stay
-	// queued for another replica, or for the next start.
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Drain)
-	defer cancel()
-	if serr := svc.Stop(stopCtx); serr != nil {
+	if serr := <-jobsStopped; serr != nil {
 		log.Warn("stopping the job queue", slog.Any("error", serr))
 	}
 	return err
