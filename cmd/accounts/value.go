@@ -33,7 +33,7 @@ var (
 	optionalAddr   = kind[string]{parseOptionalAddr, "host:port or empty"}
 	boolean        = kind[bool]{parseBool, "true, false"}
 	logLevel       = kind[slog.Level]{parseLevel, "debug, info, warn, error"}
-	execMode       = kind[pgx.QueryExecMode]{parseExecMode, "cache_statement, exec, simple_protocol"}
+	execMode       = kind[pgx.QueryExecMode]{parseExecMode, "cache_statement, cache_describe, describe_exec, exec, simple_protocol"}
 	origins        = kind[[]string]{parseOrigins, "origins, comma-separated"}
 	prefixes       = kind[[]netip.Prefix]{parsePrefixes, "CIDRs, comma-separated"}
 	directory      = kind[string]{parseString, "a directory"}
