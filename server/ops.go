@@ -78,24 +78,43 @@ var docsFS embed.FS
 
 var docsIndex = mustRead(docsFS, "docs/index.html")
 
-// docsAssets serves Swagger UI's files (embedded, precompressed) and our init.js.
+// docsAssets serves Swagger UI's files (embedded, precompressed) and our
+// init.js. A file it does not have, or cannot serve, goes to the error handler
+// like any other failure: a problem, never a plain-text page.
 func docsAssets() echo.HandlerFunc {
-	ui := statigz.FileServer(static.FS)
+	ui := statigz.FileServer(static.FS,
+		statigz.OnNotFound(func(_ http.ResponseWriter, r *http.Request) { assetOutcome(r).err = echo.ErrNotFound }),
+		statigz.OnError(func(_ http.ResponseWriter, r *http.Request, err error) { assetOutcome(r).err = err }))
 	initJS := mustRead(docsFS, "docs/init.js")
 	return func(c echo.Context) error {
 		name := c.Param("*")
 		if name == "init.js" {
 			return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", initJS)
 		}
-		req := c.Request().Clone(c.Request().Context())
+		out := &served{}
+		req := c.Request().Clone(context.WithValue(c.Request().Context(), servedKey{}, out))
 		req.URL.Path = "/" + name
 		// The assets are small and immutable: no client needs part of one, and
 		// thousands of ranges made http.ServeContent answer a multipart body
 		// many times the file (GO-2026-6609). The whole file it is.
 		req.Header.Del("Range")
 		ui.ServeHTTP(c.Response(), req)
-		return nil
+		return out.err
 	}
+}
+
+// served is what became of one asset request: the error statigz reported
+// instead of writing an answer of its own.
+type served struct{ err error }
+
+type servedKey struct{}
+
+// assetOutcome is the record of the asset request r.
+func assetOutcome(r *http.Request) *served {
+	if s, ok := r.Context().Value(servedKey{}).(*served); ok {
+		return s
+	}
+	return &served{}
 }
 
 // mustRead reads a file embedded at build time; a failure is a build mistake.

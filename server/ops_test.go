@@ -249,6 +249,14 @@ func TestDocs(t *testing.T) {
 			}
 		}
 	}
+	// An asset it does not have is a problem like any other 404, and is not
+	// cached as a page would be.
+	res, b := e.Do(t, http.MethodGet, "/docs/assets/nope.js", nil, nil)
+	if res.StatusCode != http.StatusNotFound || res.Header.Get("Content-Type") != "application/problem+json" ||
+		servertest.ProblemOf(t, b).Code != string(api.CodeNotFound) || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("/docs/assets/nope.js: %d %q Cache-Control %q: %s; want a 404 problem, not cached", res.StatusCode,
+			res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"), b)
+	}
 }
 
 func TestRoutingProblems(t *testing.T) {

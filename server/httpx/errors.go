@@ -31,6 +31,9 @@ func ErrorHandler(log *slog.Logger, bodyLimit int64) echo.HTTPErrorHandler {
 			return
 		}
 		p := eh.problemFor(c, err)
+		// A page's cacheable headers (PageHeaders) never carry over to its
+		// failure.
+		c.Response().Header()["Cache-Control"] = noStore
 		if p.Status == http.StatusUnauthorized {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, BearerChallenge(errors.Is(err, errBadToken)))
 		}
