@@ -12,22 +12,35 @@ import (
 	"github.com/meridianhq/accounts/server/users"
 )
 
-// pausingHasher holds the next verification, once armed, until released: the
-// window in which a login has read a user's hash but not yet started a session.
+// pausingHasher holds the next verification (armed) or the next hash
+// (armedHash), once armed, until released: the window in which a login has
+// read a user's hash but not yet started a session, or a password change has
+// checked the current password but not yet stored the new one.
 type pausingHasher struct {
 	users.Hasher
-	armed   atomic.Bool
-	entered chan struct{}
-	release chan struct{}
+	armed, armedHash atomic.Bool
+	entered          chan struct{}
+	release          chan struct{}
 }
 
 func (h *pausingHasher) Verify(ctx context.Context, encoded, password string) (auth.Verification, error) {
 	v, err := h.Hasher.Verify(ctx, encoded, password)
-	if h.armed.CompareAndSwap(true, false) {
+	h.pause(&h.armed)
+	return v, err
+}
+
+func (h *pausingHasher) Hash(ctx context.Context, password string) (string, error) {
+	hash, err := h.Hasher.Hash(ctx, password)
+	h.pause(&h.armedHash)
+	return hash, err
+}
+
+// pause holds the caller until released, once, when armed.
+func (h *pausingHasher) pause(armed *atomic.Bool) {
+	if armed.CompareAndSwap(true, false) {
 		h.entered <- struct{}{}
 		<-h.release
 	}
-	return v, err
 }
 
 // TestLoginRacesAChange starts a login, holds it between its password check and
@@ -109,31 +122,12 @@ func TestLoginRacesAChange(t *testing.T) {
 	}
 }
 
-// pausingHashHasher holds the next Hash, once armed, until released: the
-// window in which a password change has checked the current password and
-// hashed the new one but not yet stored it.
-type pausingHashHasher struct {
-	users.Hasher
-	armed   atomic.Bool
-	entered chan struct{}
-	release chan struct{}
-}
-
-func (h *pausingHashHasher) Hash(ctx context.Context, password string) (string, error) {
-	hash, err := h.Hasher.Hash(ctx, password)
-	if h.armed.CompareAndSwap(true, false) {
-		h.entered <- struct{}{}
-		<-h.release
-	}
-	return hash, err
-}
-
 // TestPasswordChangesRace: two changes that both checked the same current
 // password do not both win: the one that stores second finds the password
 // changed and answers 401, and the first one's password holds.
 func TestPasswordChangesRace(t *testing.T) {
 	t.Parallel()
-	h := &pausingHashHasher{Hasher: servertest.NewHasher(t), entered: make(chan struct{}), release: make(chan struct{})}
+	h := &pausingHasher{Hasher: servertest.NewHasher(t), entered: make(chan struct{}), release: make(chan struct{})}
 	e := servertest.New(t, func(o *servertest.Options) { o.Hasher = h })
 	u := e.NewUser(t)
 	other := e.Login(t, u.Email, u.Password)
@@ -142,7 +136,7 @@ func TestPasswordChangesRace(t *testing.T) {
 			`{"current_password":"`+u.Password+`","new_password":"`+to+`"}`)
 		return res.StatusCode
 	}
-	h.armed.Store(true)
+	h.armedHash.Store(true)
 	slow := make(chan int)
 	go func() { slow <- change(u.Tokens.AccessToken, "purple monkey dishwasher lamp") }()
 	<-h.entered // the first change has checked the current password

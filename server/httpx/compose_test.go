@@ -16,15 +16,7 @@ func TestComposingBuildsChainsOnce(t *testing.T) {
 	e := echo.New()
 	var built int
 	var order []string
-	mw := func(name string) echo.MiddlewareFunc {
-		return func(next echo.HandlerFunc) echo.HandlerFunc {
-			built++
-			return func(c echo.Context) error {
-				order = append(order, name)
-				return next(c)
-			}
-		}
-	}
+	mw := recording(&built, &order)
 	Composing{Echo: e}.GET("/x", func(c echo.Context) error {
 		order = append(order, "handler")
 		return c.NoContent(http.StatusNoContent)
@@ -51,15 +43,7 @@ func TestOnceBuildsTheGlobalChainOnce(t *testing.T) {
 	e := echo.New()
 	var built int
 	var order []string
-	mw := func(name string) echo.MiddlewareFunc {
-		return func(next echo.HandlerFunc) echo.HandlerFunc {
-			built++
-			return func(c echo.Context) error {
-				order = append(order, name)
-				return next(c)
-			}
-		}
-	}
+	mw := recording(&built, &order)
 	e.Use(Once(mw("first"), mw("second")))
 	e.GET("/x", func(c echo.Context) error {
 		order = append(order, "handler")
@@ -84,5 +68,19 @@ func TestOnceBuildsTheGlobalChainOnce(t *testing.T) {
 	}
 	if built != 2 {
 		t.Errorf("global middleware applied %d times for 4 requests, want 2 (once each)", built)
+	}
+}
+
+// recording returns a maker of named middleware that counts in built each
+// time it is applied and appends its name to order each time it runs.
+func recording(built *int, order *[]string) func(name string) echo.MiddlewareFunc {
+	return func(name string) echo.MiddlewareFunc {
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			*built++
+			return func(c echo.Context) error {
+				*order = append(*order, name)
+				return next(c)
+			}
+		}
 	}
 }
