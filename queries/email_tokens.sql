@@ -1,8 +1,14 @@
 -- name: SupersedeEmailTokens :exec
--- A newer token of a user and purpose spends the older ones.
+-- A newer token of a user and purpose spends the older ones, but for one
+-- that a transaction is spending at this moment (SKIP LOCKED): that one is
+-- used by it, or checked against the user's address again, which an admin's
+-- change has moved. Waiting for it would deadlock an admin's change of the
+-- address (user, then tokens) with that verification (token, then user).
 UPDATE email_tokens
 SET used_at = @now::timestamptz
-WHERE user_id = @user_id AND purpose = @purpose AND used_at IS NULL;
+WHERE id IN (SELECT t.id FROM email_tokens t
+             WHERE t.user_id = @user_id AND t.purpose = @purpose AND t.used_at IS NULL
+             FOR UPDATE SKIP LOCKED);
 
 -- name: CreateEmailToken :exec
 INSERT INTO email_tokens (id, user_id, purpose, email, email_key, token_hash, code_hash, session_id,

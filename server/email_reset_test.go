@@ -272,6 +272,42 @@ func TestMailCodeGuessesInParallel(t *testing.T) {
 	}
 }
 
+// TestAdminEmailChangeDoesNotWaitOnATokenInUse: an admin's change of an
+// address supersedes the user's verification mails without waiting on one
+// that a verification is spending at that moment. (That verification locks
+// the token, then the user; the change locks the user, then the tokens:
+// waiting there deadlocked the two, and PostgreSQL aborted one with a 500.)
+func TestAdminEmailChangeDoesNotWaitOnATokenInUse(t *testing.T) {
+	t.Parallel()
+	e, mp := mailEnv(t)
+	admin := e.NewAdmin(t)
+	u := e.NewUser(t)
+	waitSubject(t, mp, u.Email, verifySubject, 1)
+	ctx := context.Background()
+	tx, err := e.Pool.Begin(ctx) // a verification, holding the token's row
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM email_tokens WHERE user_id = $1 AND used_at IS NULL FOR UPDATE", u.Id); err != nil {
+		t.Fatal(err)
+	}
+	moved := servertest.UniqueEmail("moved")
+	done := make(chan int, 1)
+	go func() {
+		res, _ := e.Call(t, http.MethodPatch, userPath(u), admin.Tokens.AccessToken, `{"email":"`+moved+`"}`)
+		done <- res.StatusCode
+	}()
+	select {
+	case st := <-done:
+		if st != 200 {
+			t.Fatalf("the admin's change: %d; want 200", st)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the admin's change waited on a token another transaction held")
+	}
+}
+
 // TestEmailChange: a user changes their address only through the new
 // address's confirmation; the old address is told; no answer says whether the
 // new address is taken.

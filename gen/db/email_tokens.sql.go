@@ -150,7 +150,9 @@ func (q *Queries) GetNewestEmailTokenForUpdate(ctx context.Context, arg GetNewes
 const supersedeEmailTokens = `-- name: SupersedeEmailTokens :exec
 UPDATE email_tokens
 SET used_at = $1::timestamptz
-WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL
+WHERE id IN (SELECT t.id FROM email_tokens t
+             WHERE t.user_id = $2 AND t.purpose = $3 AND t.used_at IS NULL
+             FOR UPDATE SKIP LOCKED)
 `
 
 type SupersedeEmailTokensParams struct {
@@ -159,7 +161,11 @@ type SupersedeEmailTokensParams struct {
 	Purpose EmailTokenPurpose
 }
 
-// A newer token of a user and purpose spends the older ones.
+// A newer token of a user and purpose spends the older ones, but for one
+// that a transaction is spending at this moment (SKIP LOCKED): that one is
+// used by it, or checked against the user's address again, which an admin's
+// change has moved. Waiting for it would deadlock an admin's change of the
+// address (user, then tokens) with that verification (token, then user).
 func (q *Queries) SupersedeEmailTokens(ctx context.Context, arg SupersedeEmailTokensParams) error {
 	_, err := q.db.Exec(ctx, supersedeEmailTokens, arg.Now, arg.UserID, arg.Purpose)
 	return err
