@@ -195,6 +195,18 @@ func TestMigrateUpDownUp(t *testing.T) {
 	}
 }
 
+// TestMigrateUsesTheDirectURL: beside a transaction pooler (DATABASE_URL), the
+// migrator keeps session state, so it connects to ACCOUNTS_LISTEN_DATABASE_URL,
+// the direct connection, when it is set. Here DATABASE_URL leads nowhere.
+func TestMigrateUsesTheDirectURL(t *testing.T) {
+	t.Parallel()
+	direct := testdb.Empty(t)
+	vars := map[string]string{"DATABASE_URL": "postgres://accounts@127.0.0.1:1/nowhere?connect_timeout=1", "ACCOUNTS_LISTEN_DATABASE_URL": direct}
+	if code, out, errOut := runCmd(t, context.Background(), vars, "migrate", "up"); code != 0 || !strings.Contains(out, "applied ") {
+		t.Fatalf("migrate up with a direct URL: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
 func mustMigrations(t *testing.T) []string {
 	t.Helper()
 	m, err := os.ReadDir("../../schema")

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/meridianhq/accounts/schema"
+	"github.com/meridianhq/accounts/server/store"
 )
 
 // migrate runs `accounts migrate up|down|status`.
@@ -72,14 +74,28 @@ type migrator struct {
 	p  *goose.Provider
 }
 
+// newMigrator opens the migrator's connections: to ACCOUNTS_LISTEN_DATABASE_URL
+// when it is set, the direct connection beside a transaction pooler, since a
+// migrator keeps session state (its SET, goose's advisory lock) that a pooler
+// would leave on a server connection other clients then get; to DATABASE_URL
+// otherwise.
 func newMigrator(cfg config) (*migrator, error) {
 	pc, err := poolConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
+	cc := pc.ConnConfig.Copy()
+	if cfg.ListenURL != "" {
+		direct, err := pgx.ParseConfig(cfg.ListenURL)
+		if err != nil {
+			return nil, usageErrorf("ACCOUNTS_LISTEN_DATABASE_URL=%s: %v", maskURL(cfg.ListenURL), store.ErrBadURL)
+		}
+		direct.ConnectTimeout = cc.ConnectTimeout
+		cc = direct
+	}
 	// No statement timeout (a role's included): a migration may run long. SET,
 	// not a startup parameter, which a pooler refuses.
-	db := stdlib.OpenDB(*pc.ConnConfig.Copy(), stdlib.OptionAfterConnect(func(ctx context.Context, conn *pgx.Conn) error {
+	db := stdlib.OpenDB(*cc, stdlib.OptionAfterConnect(func(ctx context.Context, conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, "SET statement_timeout = 0", pgx.QueryExecModeSimpleProtocol)
 		return err
 	}))
@@ -100,15 +116,43 @@ func newMigrator(cfg config) (*migrator, error) {
 func (m *migrator) Close() error { return m.p.Close() }
 
 // check reports why the schema is not at this binary's version, or nil.
-func (m *migrator) check(ctx context.Context) error {
-	current, target, err := m.p.GetVersions(ctx)
+func (m *migrator) check(ctx context.Context) error { return versionCheck(m.p)(ctx) }
+
+// schemaCheck is /readyz's check of the schema version, over the service's
+// own pool: it sets nothing on a connection, and holds none of its own.
+func schemaCheck(pool *pgxpool.Pool) (func(context.Context) error, error) {
+	p, err := schema.NewProvider(stdlib.OpenDBFromPool(pool))
 	if err != nil {
-		return fmt.Errorf("reading the schema version: %w", err)
+		return nil, fmt.Errorf("loading the migrations: %w", err)
 	}
-	if current < target {
-		return fmt.Errorf("the database is at version %d, this binary needs %d", current, target)
+	return versionCheck(p), nil
+}
+
+// versionCheck reports, with p, why the schema is not at this binary's
+// version, or nil.
+func versionCheck(p *goose.Provider) func(context.Context) error {
+	return func(ctx context.Context) error {
+		current, target, err := p.GetVersions(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the schema version: %w", err)
+		}
+		if current < target {
+			return fmt.Errorf("the database is at version %d, this binary needs %d", current, target)
+		}
+		return nil
 	}
-	return nil
+}
+
+// migrateOnStart is serve's migrator, closed once it is done: it applies
+// pending migrations with ACCOUNTS_MIGRATE_ON_START, and otherwise refuses a
+// schema that is behind.
+func migrateOnStart(ctx context.Context, cfg config, log *slog.Logger) error {
+	m, err := newMigrator(cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.ensureCurrent(ctx, cfg.MigrateOnStart, log)
 }
 
 // ensureCurrent applies pending migrations when told to, and otherwise refuses

@@ -55,12 +55,11 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	defer pool.Close()
-	m, err := newMigrator(cfg)
-	if err != nil {
+	if err := migrateOnStart(ctx, cfg, log); err != nil {
 		return err
 	}
-	defer m.Close()
-	if err := m.ensureCurrent(ctx, cfg.MigrateOnStart, log); err != nil {
+	check, err := schemaCheck(pool)
+	if err != nil {
 		return err
 	}
 	listen, err := listenConfig(cfg, log)
@@ -74,7 +73,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	}
 	defer ln.Close()
 	cfg.Service.Mail.PublicURL = listenedPublicURL(cfg.Service.Mail.PublicURL, ln.Addr())
-	we := wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: m.check, Listen: listen}
+	we := wiring.Env{Logger: log, Pool: pool, Keys: keys, SchemaCheck: check, Listen: listen}
 	if sealer != nil { // a nil *KeySet in the interface would not be nil
 		we.Secrets = sealer
 	}
