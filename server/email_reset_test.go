@@ -284,7 +284,14 @@ func TestAdminEmailChangeDoesNotWaitOnATokenInUse(t *testing.T) {
 	u := e.NewUser(t)
 	waitSubject(t, mp, u.Email, verifySubject, 1)
 	ctx := context.Background()
-	tx, err := e.Pool.Begin(ctx) // a verification, holding the token's row
+	// A verification, holding the token's row, on a connection of its own
+	// (the service's pool may have only one: make test-one-conn).
+	conn, err := pgx.Connect(ctx, e.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
