@@ -39,6 +39,9 @@ type config struct {
 
 	// Unknown are the ACCOUNTS_* variables that are no setting, to warn about.
 	Unknown []string
+	// SecretFlags are the flags given a secret (a password, key material):
+	// the command line is visible to every process on the machine; serve warns.
+	SecretFlags []string
 	// LocalMailLinks: mail is on, outside development mode, with neither
 	// ACCOUNTS_PUBLIC_URL nor ACCOUNTS_LINK_BASE_URL, so the links in mail
 	// point at localhost; serve warns.
@@ -197,6 +200,9 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 		if v, ok := flagged[st.flag]; ok {
 			if err := st.value.parse(v); err != nil {
 				return c, usageErrorf("-%s=%s: %v", st.flag, st.shown(v), err)
+			}
+			if st.mask != nil && holdsSecret(v) {
+				c.SecretFlags = append(c.SecretFlags, st.flag)
 			}
 		}
 	}

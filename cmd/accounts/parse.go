@@ -176,6 +176,24 @@ func maskKeys(v string) string {
 	return strconv.Quote(v)
 }
 
+// holdsSecret reports whether v, the value of a masked setting, itself holds a
+// secret: key material, or a password in a URL or a connection string (a key
+// file's path, or a URL without a password, does not).
+func holdsSecret(v string) bool {
+	if inlineKeys(v) {
+		return true
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return strings.Contains(strings.ToLower(v), "password")
+	}
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	q := u.Query()
+	return q.Has("password") || q.Has("sslpassword")
+}
+
 // inlineKeys reports whether v is key material (a JWK set or PEM) rather than a
 // path to a file of it.
 func inlineKeys(v string) bool {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,6 +72,32 @@ func TestLocalMailLinksWarned(t *testing.T) {
 			cfg, err := loadConfig("serve", nil, env(vars), io.Discard)
 			if err != nil || cfg.LocalMailLinks != tc.want {
 				t.Fatalf("LocalMailLinks %v (%v); want %v", cfg.LocalMailLinks, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSecretFlagsWarned: a password or key material given as a flag is
+// named for serve's warning; a URL without a password or a key file is not.
+func TestSecretFlagsWarned(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"URLPassword", []string{"-database-url", "postgres://app:s3cret@db/x"}, []string{"database-url"}},
+		{"QueryPassword", []string{"-listen-database-url", "postgres://db/x?password=s3cret"}, []string{"listen-database-url"}},
+		{"SMTPPassword", []string{"-smtp-url", "smtp://u:s3cret@relay:587", "-mail-from", "a@example.com"}, []string{"smtp-url"}},
+		{"InlineKeys", []string{"-encryption-keys", `{"keys":[]}`}, []string{"encryption-keys"}},
+		{"NoPassword", []string{"-database-url", "postgres://db/x?sslmode=disable"}, nil},
+		{"KeyFile", []string{"-signing-keys", "/run/secrets/keys.json"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig("serve", tc.args, env(vars), io.Discard)
+			if err != nil || !slices.Equal(cfg.SecretFlags, tc.want) {
+				t.Fatalf("SecretFlags %v (%v); want %v", cfg.SecretFlags, err, tc.want)
 			}
 		})
 	}

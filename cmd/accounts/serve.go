@@ -32,6 +32,10 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	for _, name := range cfg.Unknown {
 		log.Warn("unknown setting ignored; see `accounts serve -h` for the known ones", slog.String("variable", name))
 	}
+	for _, name := range cfg.SecretFlags {
+		log.Warn("a secret is on the command line, where any process on the machine can read it: set it in the environment (or a file) instead",
+			slog.String("flag", "-"+name))
+	}
 	if cfg.LocalMailLinks {
 		log.Warn("ACCOUNTS_SMTP_URL is set without ACCOUNTS_PUBLIC_URL (or ACCOUNTS_LINK_BASE_URL): the links in mail point at localhost")
 	}
