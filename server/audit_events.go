@@ -112,15 +112,3 @@ func (s *Server) auditPage(ctx context.Context, path string, f audit.Filter, que
 	}
 	return out, nil
 }
-
-// ownView hides, in a user's view of their own account's events, who else
-// acted and from where: an admin's id, address and browser. The actor's role
-// stays ("an admin changed your role"), and so does the session concerned,
-// which is the user's own (the one an admin ended, say).
-func ownView(user uuid.UUID) func(*api.AuditEvent) {
-	return func(e *api.AuditEvent) {
-		if e.ActorId != nil && *e.ActorId != user {
-			e.ActorId, e.Ip, e.UserAgent = nil, nil, ""
-		}
-	}
-}

@@ -137,3 +137,15 @@ func toScope(s api.LogoutRequestScope) sessions.Scope {
 	}
 	return sessions.ScopeCurrent
 }
+
+// ownView hides, in a user's view of their own account's events, who else
+// acted and from where: an admin's id, address and browser. The actor's role
+// stays ("an admin changed your role"), and so does the session concerned,
+// which is the user's own (the one an admin ended, say).
+func ownView(user uuid.UUID) func(*api.AuditEvent) {
+	return func(e *api.AuditEvent) {
+		if e.ActorId != nil && *e.ActorId != user {
+			e.ActorId, e.Ip, e.UserAgent = nil, nil, ""
+		}
+	}
+}

@@ -44,7 +44,7 @@ func (s *Server) answerRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 			// The client went away: nothing failed here, and no one reads
 			// the answer, whose status the access log and the metrics record.
 			httpx.Explain(ctx, "client_gone")
-			return httpx.ClientGone(c)
+			return httpx.ClientGone()
 		case errors.Is(err, auth.ErrOverloaded):
 			httpx.Explain(ctx, "overloaded")
 			return httpx.Overloaded(c, overloadRetry)

@@ -86,11 +86,11 @@ func newMigrator(cfg config) (*migrator, error) {
 	}
 	cc := pc.ConnConfig.Copy()
 	if cfg.ListenURL != "" {
-		direct, err := pgx.ParseConfig(cfg.ListenURL)
+		direct, err := store.ListenConfig(cfg.ListenURL, cfg.DB)
 		if err != nil {
-			return nil, usageErrorf("ACCOUNTS_LISTEN_DATABASE_URL=%s: %v", maskURL(cfg.ListenURL), store.ErrBadURL)
+			return nil, usageErrorf("ACCOUNTS_LISTEN_DATABASE_URL: cannot be parsed as a connection string")
 		}
-		direct.ConnectTimeout = cc.ConnectTimeout
+		direct.RuntimeParams["application_name"] = cc.RuntimeParams["application_name"]
 		cc = direct
 	}
 	// No statement timeout (a role's included): a migration may run long. SET,

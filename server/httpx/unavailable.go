@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/meridianhq/accounts/gen/api"
 )
 
 var (
@@ -80,9 +78,10 @@ func unavailable(c echo.Context, retry time.Duration, why error) error {
 // went away before the answer (nginx's 499): not a server error.
 const StatusClientClosedRequest = 499
 
-// ClientGone answers 499 CLIENT_CLOSED_REQUEST to a request whose client went
-// away: no one reads it, but the access log and the metrics record the
-// status, outside the 5xx that page an operator.
-func ClientGone(c echo.Context) error {
-	return writeProblem(c, Problem(c.Request().Context(), api.CodeClientClosedRequest, ""))
+// ClientGone answers 499 CLIENT_CLOSED_REQUEST (the error handler's problem
+// of that status) to a request whose client went away: no one reads it, but
+// the access log and the metrics record the status, outside the 5xx that page
+// an operator.
+func ClientGone() error {
+	return &echo.HTTPError{Code: StatusClientClosedRequest, Message: "client closed request"}
 }

@@ -15,18 +15,16 @@ type Tiered struct {
 
 // Allow is First's refusal, or Then's answer.
 func (t Tiered) Allow(ctx context.Context, key Key) (Decision, error) {
-	return t.AllowIn(ctx, nil, key)
-}
-
-// AllowIn is First's refusal, or Then's answer with its statements run by q
-// (nil: Then's own).
-func (t Tiered) AllowIn(ctx context.Context, q *db.Queries, key Key) (Decision, error) {
-	d, err := t.First.Allow(ctx, key)
-	if err != nil || !d.Allowed {
+	if d, err := t.First.Allow(ctx, key); err != nil || !d.Allowed {
 		return d, err
 	}
-	if q == nil {
-		return t.Then.Allow(ctx, key)
+	return t.Then.Allow(ctx, key)
+}
+
+// AllowIn is First's refusal, or Then's answer with its statements run by q.
+func (t Tiered) AllowIn(ctx context.Context, q *db.Queries, key Key) (Decision, error) {
+	if d, err := t.First.Allow(ctx, key); err != nil || !d.Allowed {
+		return d, err
 	}
 	return t.Then.AllowIn(ctx, q, key)
 }

@@ -24,18 +24,15 @@ const (
 // owner out everywhere, so a session whose user has a second factor it has
 // not verified gets auth.ErrMFARequired.
 func (s *Service) Logout(ctx context.Context, p auth.Principal, scope Scope) error {
-	switch scope {
-	case ScopeOthers:
-		if err := p.StepUp(); err != nil {
-			return err
-		}
-		return s.EndAll(ctx, p.UserID, &p.SessionID, ReasonLogoutOthers)
-	case ScopeAll:
-		if err := p.StepUp(); err != nil {
-			return err
-		}
-		return s.EndAll(ctx, p.UserID, nil, ReasonLogoutAll)
+	if scope == ScopeCurrent {
+		_, err := s.End(ctx, p.UserID, p.SessionID, ReasonLogout)
+		return err
 	}
-	_, err := s.End(ctx, p.UserID, p.SessionID, ReasonLogout)
-	return err
+	if err := p.StepUp(); err != nil {
+		return err
+	}
+	if scope == ScopeOthers {
+		return s.EndAll(ctx, p.UserID, &p.SessionID, ReasonLogoutOthers)
+	}
+	return s.EndAll(ctx, p.UserID, nil, ReasonLogoutAll)
 }
