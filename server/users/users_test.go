@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -209,17 +210,24 @@ func TestFailureFloor(t *testing.T) {
 	if _, err := pool.Exec(ctx, "INSERT INTO users (id, email, email_key, name, password_hash) VALUES (gen_random_uuid(), 'imported@example.com', 'imported@example.com', 'Imported', $1)", string(h)); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	_ = bcrypt.CompareHashAndPassword(h, []byte("wrong")) // a mismatch, as a wrong password
-	bcrypt10 := time.Since(start)
+	// The median of a few mismatches (as wrong passwords), as the floor itself
+	// is measured: one check alone can land on a busy moment of the machine.
+	checks := make([]time.Duration, 5)
+	for i := range checks {
+		start := time.Now()
+		_ = bcrypt.CompareHashAndPassword(h, []byte("wrong"))
+		checks[i] = time.Since(start)
+	}
+	slices.Sort(checks)
+	bcrypt10 := checks[len(checks)/2]
 	if err := us.MeasureFailureFloor(ctx); err != nil {
 		t.Fatal(err)
 	}
 	floor := us.FailureFloor()
 	if floor < bcrypt10/2 || floor <= argon {
-		t.Fatalf("floor %s with a bcrypt-10 user stored (one bcrypt-10 check took %s; the argon2id dummy %s)", floor, bcrypt10, argon)
+		t.Fatalf("floor %s with a bcrypt-10 user stored (the median bcrypt-10 check took %s; the argon2id dummy %s)", floor, bcrypt10, argon)
 	}
-	start = time.Now()
+	start := time.Now()
 	if _, err := us.Login(ctx, "nobody@example.com", password, sessions.Client{}); !errors.Is(err, users.ErrInvalidCredentials) {
 		t.Fatalf("login: %v", err)
 	}
