@@ -174,13 +174,14 @@ func carriesTraceContext(h http.Header) bool {
 // actor and the reason of a refusal only when there are some. The record goes
 // to the handler directly, without the caller's program counter (a source
 // location, which would always be this line) that Logger.LogAttrs captures.
+// The attributes are added in one call: a record keeps five inline, and each
+// further call would grow its overflow slice again.
 func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, route string, res *echo.Response, end time.Time, took time.Duration) {
 	ctx, h := req.Context(), log.Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	r := slog.NewRecord(end, slog.LevelInfo, "request", 0)
-	r.AddAttrs(
+	attrs := [...]slog.Attr{
 		slog.String("request_id", ri.ID),
 		slog.String("trace_id", trace),
 		slog.String("operation", ri.Operation),
@@ -192,13 +193,19 @@ func logAccess(log *slog.Logger, req *http.Request, ri *RequestInfo, trace, rout
 		// encoding/json, an integer directly.
 		slog.Int64("duration_us", took.Microseconds()),
 		slog.String("ip", ri.IP),
-	)
+		{}, {}, // actor and why, when set
+	}
+	n := len(attrs) - 2
 	if ri.Actor != "" {
-		r.AddAttrs(slog.String("actor", ri.Actor))
+		attrs[n] = slog.String("actor", ri.Actor)
+		n++
 	}
 	if ri.Why != "" {
-		r.AddAttrs(slog.String("why", ri.Why))
+		attrs[n] = slog.String("why", ri.Why)
+		n++
 	}
+	r := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+	r.AddAttrs(attrs[:n]...)
 	_ = h.Handle(ctx, r)
 }
 

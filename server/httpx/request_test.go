@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,5 +57,33 @@ func TestTraceContextHeaders(t *testing.T) {
 	}
 	if carriesTraceContext(http.Header{"Authorization": {"Bearer x"}}) {
 		t.Error("a request without trace headers is seen to carry them")
+	}
+}
+
+// TestAccessLogAllocations guards the access line's cost on every request: a
+// record holds five attributes inline, so the rest take one allocation, and
+// the line of an authenticated, refused request (actor and why) no more.
+func TestAccessLogAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own; make test runs this without it too")
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/users/x", nil)
+	res := echo.NewResponse(httptest.NewRecorder(), echo.New())
+	for _, tc := range []struct {
+		name string
+		ri   RequestInfo
+	}{
+		{"Anonymous", RequestInfo{ID: "id", Operation: "getUser", IP: "192.0.2.1"}},
+		{"ActorAndWhy", RequestInfo{ID: "id", Operation: "getUser", IP: "192.0.2.1", Actor: "u", Why: "forbidden"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := testing.AllocsPerRun(100, func() {
+				logAccess(log, req, &tc.ri, "", "/api/v1/users/:id", res, time.Now(), time.Millisecond)
+			})
+			if got > 1 {
+				t.Errorf("%v allocations a line; want at most 1", got)
+			}
+		})
 	}
 }

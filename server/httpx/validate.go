@@ -103,7 +103,7 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 		return func(c echo.Context) error {
 			var params map[string]string
 			if len(names) > 0 {
-				params = make(map[string]string, len(names))
+				params = pathParamsPool.Get().(map[string]string)
 			}
 			for _, n := range names {
 				v := c.Param(n)
@@ -118,7 +118,11 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 				Request: req, PathParams: params, Route: route, Options: opts,
 			})
 			if err != nil {
-				return validationError(err)
+				return validationError(err) // which may hold params: not reused
+			}
+			if params != nil {
+				clear(params)
+				pathParamsPool.Put(params)
 			}
 			// What the schema cannot say of a query, once the caller is known
 			// to be authenticated: auth comes before any parameter.
@@ -136,6 +140,12 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 		}
 	}
 }
+
+// pathParamsPool holds the maps of path parameters validateRequest hands
+// kin-openapi, which wants a map: one a request, allocated and grown for every
+// request, would be the largest allocation of a validated GET. A map is reused
+// only after a request that passed, whose validation holds nothing of it.
+var pathParamsPool = sync.Pool{New: func() any { return make(map[string]string, 2) }}
 
 // validationError turns the validator's error into an *echo.HTTPError for the
 // error handler. A failed security requirement wins over body and parameter
