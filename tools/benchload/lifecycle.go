@@ -12,19 +12,23 @@ import (
 const idleBefore = 2 * time.Second
 
 // memoryFigures are the server's resident set at the moments the report
-// names.
+// names, and the bare baseline's beside it.
 type memoryFigures struct {
-	idle, reads, burst, hwm, settled int64
-	after                            time.Duration // from the burst to settled
+	idle, reads, burst, settled resident
+	hwm                         int64
+	bareIdle, bareReads         resident
+	after                       time.Duration // from the burst to settled
 }
 
 // rows are the memory lines of the table.
 func (m memoryFigures) rows() []row {
 	return []row{
-		{scenario: fmt.Sprintf("server RSS, idle %s after ready (before any load)", idleBefore), other: fmtMiB(m.idle)},
-		{scenario: "server RSS, under reads (largest sample)", conns: "64", other: fmtMiB(m.reads)},
-		{scenario: "server RSS, during the login burst (largest sample)", conns: "16 + 64", other: fmt.Sprintf("%s (VmHWM %s)", fmtMiB(m.burst), fmtMiB(m.hwm))},
-		{scenario: fmt.Sprintf("server RSS, %s after the burst", m.after), other: fmtMiB(m.settled)},
+		{scenario: fmt.Sprintf("server RSS, idle %s after ready (before any load)", idleBefore), other: m.idle.String()},
+		{scenario: "… bare baseline, idle", other: m.bareIdle.String()},
+		{scenario: "server RSS, under reads (largest sample)", conns: "64", other: m.reads.String()},
+		{scenario: "… bare baseline, under reads", conns: "64", other: m.bareReads.String()},
+		{scenario: "server RSS, during the login burst (largest sample)", conns: "16 + 64", other: fmt.Sprintf("%s, VmHWM %s", m.burst, fmtMiB(m.hwm))},
+		{scenario: fmt.Sprintf("server RSS, %s after the burst", m.after), other: m.settled.String()},
 	}
 }
 
@@ -58,7 +62,11 @@ func (b *bench) startToReady(ctx context.Context) error {
 	if b.mem.idle, _, err = memory(b.acc.pid()); err != nil {
 		return err
 	}
-	b.bare, err = b.startBare(ctx)
+	if b.bare, err = b.startBare(ctx); err != nil {
+		return err
+	}
+	pause(ctx, idleBefore)
+	b.mem.bareIdle, _, err = memory(b.bare.pid())
 	return err
 }
 

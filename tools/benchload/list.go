@@ -12,8 +12,8 @@ const listConns = 16
 // listPages (-list) times GET /api/v1/users?limit=20 over -list-users more
 // users, seeded with SQL (with no usable password: they never log in): page 1
 // against a page -list-depth rows deep, reached through the API, in
-// alternating pairs of windows. Keyset pagination should make them cost the
-// same.
+// alternating pairs of windows, each page warmed first. Keyset pagination
+// should make them cost the same.
 func (b *bench) listPages(ctx context.Context) error {
 	began := time.Now()
 	if err := b.db.seedUsers(ctx, "list", 1, b.o.listUsers, "x"); err != nil {
@@ -27,6 +27,7 @@ func (b *bench) listPages(ctx context.Context) error {
 	first := listPage(b.acc.base, b.token, "limit=20")
 	deep := listPage(b.acc.base, b.token, "limit=20&cursor="+url.QueryEscape(cursor))
 	load(ctx, listConns, b.o.warmup, first)
+	load(ctx, listConns, b.o.warmup, deep)
 	var fw, dw []window
 	for i := range b.o.pairs {
 		err := alternate(i, func() error {

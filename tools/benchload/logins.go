@@ -53,7 +53,7 @@ func (b *bench) burst(ctx context.Context) error {
 		}
 	}
 	for _, w := range during {
-		b.mem.burst = max(b.mem.burst, w.rssMax)
+		b.mem.burst = b.mem.burst.peak(w.mem)
 	}
 	var err error
 	if _, b.mem.hwm, err = memory(b.acc.pid()); err != nil {

@@ -40,33 +40,46 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * clockTick, nil
 }
 
-// memory is pid's resident set now (VmRSS) and its peak so far (VmHWM), in
-// bytes (/proc/<pid>/status).
-func memory(pid int) (rss, hwm int64, err error) {
+// resident is a resident set (VmRSS) and its private part (RssAnon: heap,
+// stacks), in bytes. The rest is mostly the pages of the executable mapped
+// from the page cache, which replicas of one image on a node share.
+type resident struct{ rss, private int64 }
+
+// peak keeps the larger of each figure of m and o.
+func (m resident) peak(o resident) resident {
+	return resident{max(m.rss, o.rss), max(m.private, o.private)}
+}
+
+// String is the resident set with its private part, in MiB.
+func (m resident) String() string {
+	return fmt.Sprintf("%s (private %s)", fmtMiB(m.rss), fmtMiB(m.private))
+}
+
+// memory is pid's resident set now and its peak so far (VmHWM), in bytes
+// (/proc/<pid>/status).
+func memory(pid int) (now resident, hwm int64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return now, 0, err
 	}
 	defer f.Close()
+	fields := map[string]*int64{"VmRSS": &now.rss, "RssAnon": &now.private, "VmHWM": &hwm}
 	for s := bufio.NewScanner(f); s.Scan(); {
 		name, value, ok := strings.Cut(s.Text(), ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
+		dst := fields[name]
+		if !ok || dst == nil {
 			continue
 		}
 		kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/status: %s: %w", pid, name, err)
+			return now, 0, fmt.Errorf("/proc/%d/status: %s: %w", pid, name, err)
 		}
-		if name == "VmRSS" {
-			rss = kib << 10
-		} else {
-			hwm = kib << 10
-		}
+		*dst = kib << 10
 	}
-	if rss == 0 {
-		return 0, 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	if now.rss == 0 {
+		return now, 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 	}
-	return rss, hwm, nil
+	return now, hwm, nil
 }
 
 // isPostgres tells whether pid is a PostgreSQL process on this machine: when

@@ -42,8 +42,9 @@ func (b *bench) readsVsBare(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, w := range ow {
-		b.mem.reads = max(b.mem.reads, w.rssMax)
+	for i := range ow {
+		b.mem.reads = b.mem.reads.peak(ow[i].mem)
+		b.mem.bareReads = b.mem.bareReads.peak(bw[i].mem)
 	}
 	b.rows = append(b.rows,
 		summarize("GET /api/v1/users/{id}: accounts", readConns, ow),

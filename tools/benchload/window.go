@@ -12,9 +12,9 @@ const rssEvery = 100 * time.Millisecond
 
 // window is one measured run of load against one server process.
 type window struct {
-	res    result
-	use    usage
-	rssMax int64 // the largest VmRSS sampled during the window
+	res result
+	use usage
+	mem resident // the largest figures sampled during the window
 }
 
 // measure runs load(conns, d, next) against the server p, and returns it with
@@ -25,7 +25,7 @@ func (b *bench) measure(ctx context.Context, p *process, conns int, d time.Durat
 	if err != nil {
 		return w, err
 	}
-	stopRSS := watchRSS(p.pid(), &w.rssMax)
+	stopRSS := watchRSS(p.pid(), &w.mem)
 	w.res = load(ctx, conns, d, next)
 	stopRSS()
 	after, err := b.sample(ctx, p.pid())
@@ -36,16 +36,17 @@ func (b *bench) measure(ctx context.Context, p *process, conns int, d time.Durat
 	return w, ctx.Err()
 }
 
-// watchRSS keeps the largest VmRSS of pid in peak until stop is called.
-func watchRSS(pid int, peak *int64) (stop func()) {
+// watchRSS keeps the largest resident figures of pid in peak until stop is
+// called.
+func watchRSS(pid int, peak *resident) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(rssEvery)
 		defer t.Stop()
 		for {
-			if rss, _, err := memory(pid); err == nil && rss > *peak {
-				*peak = rss
+			if m, _, err := memory(pid); err == nil {
+				*peak = peak.peak(m)
 			}
 			select {
 			case <-done:
