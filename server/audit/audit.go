@@ -14,6 +14,7 @@ import (
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/auth"
+	"github.com/meridianhq/accounts/server/ctxval"
 )
 
 // Action is what happened: a stable dotted name, listed by the spec's
@@ -70,13 +71,13 @@ type originKey struct{}
 
 // WithOrigin returns ctx carrying o.
 func WithOrigin(ctx context.Context, o Origin) context.Context {
-	return context.WithValue(ctx, originKey{}, o)
+	return ctxval.With[originKey](ctx, o)
 }
 
 // OriginFrom returns the origin in ctx: the zero Origin outside a request (the
 // command line).
 func OriginFrom(ctx context.Context) Origin {
-	o, _ := ctx.Value(originKey{}).(Origin)
+	o, _ := ctxval.From[originKey, Origin](ctx)
 	return o
 }
 

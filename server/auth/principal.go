@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/meridianhq/accounts/server/ctxval"
 )
 
 // Role is what a user may do.
@@ -40,13 +41,12 @@ type principalKey struct{}
 
 // WithPrincipal returns ctx carrying p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+	return ctxval.With[principalKey](ctx, p)
 }
 
 // PrincipalFrom returns the principal in ctx, if any.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	return ctxval.From[principalKey, Principal](ctx)
 }
 
 // ErrMFARequired is an operation that needs a session at aal2, refused to a

@@ -41,6 +41,8 @@ type RequestInfo struct {
 	// Why is the reason of a refusal, for the log only (Explain): the client
 	// gets the same answer whatever it is.
 	Why string
+	// echo is the request's Echo context (EchoContext).
+	echo echo.Context
 }
 
 type requestInfoKey struct{}
@@ -109,7 +111,7 @@ func RequestContext(log *slog.Logger, o Options) echo.MiddlewareFunc {
 				defer o.InFlight.Add(-1)
 			}
 			req := c.Request()
-			ri := &RequestInfo{ID: req.Header.Get(requestIDKey), IP: c.RealIP(), UserAgent: req.UserAgent()}
+			ri := &RequestInfo{ID: req.Header.Get(requestIDKey), IP: c.RealIP(), UserAgent: req.UserAgent(), echo: c}
 			if !validRequestID(ri.ID) {
 				ri.ID = newRequestID()
 			}

@@ -77,14 +77,15 @@ func (v *Validator) For(op Operation) echo.MiddlewareFunc {
 	return validateRequest(&routers.Route{Spec: v.doc, Path: op.Path, PathItem: op.Item, Method: op.Method, Operation: op.Op}, v.opts)
 }
 
-type echoContextKey struct{}
-
-// EchoContext returns the Echo context of the request being validated, from
-// the context the validator gives its AuthenticationFunc. The authenticator
-// puts the principal into that request's context, the one strict handlers see.
+// EchoContext returns the Echo context of the request in ctx, which
+// RequestContext records, for the validator's AuthenticationFunc: the
+// authenticator puts the principal into that request's context, the one
+// strict handlers see.
 func EchoContext(ctx context.Context) (echo.Context, bool) {
-	c, ok := ctx.Value(echoContextKey{}).(echo.Context)
-	return c, ok
+	if ri, ok := ctx.Value(requestInfoKey{}).(*RequestInfo); ok && ri.echo != nil {
+		return ri.echo, true
+	}
+	return nil, false
 }
 
 // validateRequest validates a request of route with kin-openapi: security
@@ -113,8 +114,7 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 				params[n] = v
 			}
 			req := c.Request()
-			ctx := context.WithValue(req.Context(), echoContextKey{}, c)
-			err := openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
+			err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 				Request: req, PathParams: params, Route: route, Options: opts,
 			})
 			if err != nil {
