@@ -10,7 +10,6 @@ import (
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 )
 
 // PoolOptions size and bound a pool. Nothing is left to pgxpool's defaults,
@@ -117,13 +116,14 @@ func Open(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool, error)
 }
 
 // Configure prepares every connection of a pool for the generated queries:
-// google/uuid values are encoded and scanned in binary. Without it pgx goes
-// through uuid.UUID's driver.Valuer: a string, a failed encode, a text scan and
-// a second encode, for every uuid argument.
+// google/uuid values, and pointers to them, are encoded and scanned in binary
+// (registerUUIDs). Without it pgx goes through uuid.UUID's driver.Valuer: a
+// string, a failed encode, a text scan and a second encode, for every uuid
+// argument.
 func Configure(cfg *pgxpool.Config) {
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-		pgxuuid.Register(conn.TypeMap())
+		registerUUIDs(conn.TypeMap())
 		if after != nil {
 			return after(ctx, conn)
 		}

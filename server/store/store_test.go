@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/meridianhq/accounts/gen/db"
 	"github.com/meridianhq/accounts/server/store"
@@ -183,5 +184,42 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := store.Open(context.Background(), "postgres://u:secret@[::1", o); !errors.Is(err, store.ErrBadURL) {
 		t.Fatalf("Open of a bad URL: %v", err)
+	}
+}
+
+// TestUUIDPointerArguments checks that a *uuid.UUID argument (a nullable id)
+// is encoded as a UUID, not through uuid.UUID's driver.Valuer (its text,
+// parsed back after a failed binary plan), and that nil and non-nil pointers
+// reach the database as NULL and as the id.
+func TestUUIDPointerArguments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := store.PoolOptions{MaxConns: 1, ConnectTimeout: time.Second, MaxConnLifetime: time.Hour, MaxConnIdleTime: time.Minute, HealthCheckPeriod: time.Minute}
+	pool, err := store.Open(ctx, testdb.New(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := conn.Conn().TypeMap().PlanEncode(pgtype.UUIDOID, pgtype.BinaryFormatCode, (*uuid.UUID)(nil))
+	conn.Release()
+	if got := fmt.Sprintf("%T", plan); got == "*pgtype.encodePlanDriverValuer" {
+		t.Errorf("a *uuid.UUID is encoded by %s", got)
+	}
+	id := uuid.New()
+	for _, tc := range []struct {
+		name string
+		arg  *uuid.UUID
+		want string
+	}{{"Nil", nil, "null"}, {"ID", &id, id.String()}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got string
+			if err := pool.QueryRow(ctx, "SELECT coalesce($1::uuid::text, 'null')", tc.arg).Scan(&got); err != nil || got != tc.want {
+				t.Fatalf("%q (%v); want %q", got, err, tc.want)
+			}
+		})
 	}
 }
