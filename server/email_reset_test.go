@@ -83,6 +83,7 @@ func TestPasswordReset(t *testing.T) {
 	if m.Subject != "Reset your password" || !strings.Contains(m.Link(), "/account/reset-password#token=") || m.Code() == "" {
 		t.Fatalf("mail %q link %q code %q", m.Subject, m.Link(), m.Code())
 	}
+	wantLifetimes(t, m, "30 minutes", "15 minutes")
 	tok := m.Token()
 	ctx := context.Background()
 	weak, err := e.Client.ResetPasswordWithResponse(ctx, client.PasswordReset{Token: &tok, NewPassword: "password"})
@@ -342,6 +343,7 @@ func TestEmailChange(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, b)
 	}
 	confirm := mp.WaitFor(t, target, 1)[0]
+	wantLifetimes(t, confirm, "24 hours", "15 minutes")
 	if n, ok := withSubject(mailsTo(t, e, mp, u.Email), "Your email address is about to change"); !ok || !strings.Contains(n.Text, target) || n.Token() != "" {
 		t.Fatalf("the old address's notice: %v %q", ok, n.Text)
 	}

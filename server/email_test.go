@@ -119,6 +119,7 @@ func TestEmailVerificationByLink(t *testing.T) {
 	if !strings.Contains(m.HTML, m.Token()) || !strings.Contains(m.HTML, m.Code()) {
 		t.Fatal("the HTML part lacks the link or the code")
 	}
+	wantLifetimes(t, m, "24 hours", "15 minutes")
 	if !strings.HasPrefix(m.Link(), e.URL+"/account/verify-email#token=") {
 		t.Fatalf("link %q; want the hosted page of %s", m.Link(), e.URL)
 	}
@@ -259,4 +260,16 @@ func getMe(t *testing.T, e *servertest.Env, token string) client.User {
 		t.Fatalf("me: %v %v", err, res)
 	}
 	return *res.JSON200
+}
+
+// wantLifetimes checks that both parts of m say how long its link and its
+// code stay valid, as the tokens' rows have them.
+func wantLifetimes(t *testing.T, m mailtest.Mail, link, code string) {
+	t.Helper()
+	want := "valid for " + link + ", the code for " + code
+	for _, part := range []string{m.Text, m.HTML} {
+		if !strings.Contains(part, want) {
+			t.Errorf("mail %q does not say %q:\n%s", m.Subject, want, part)
+		}
+	}
 }

@@ -195,3 +195,37 @@ func TestTemplates(t *testing.T) {
 		t.Fatal("a template using an unknown field was loaded")
 	}
 }
+
+// TestTemplatesSayHowLong: the mails with a code say how long the link and,
+// when it is shorter, the code stay valid; a mail queued without the code's
+// lifetime (before it was sent along) still reads.
+func TestTemplatesSayHowLong(t *testing.T) {
+	t.Parallel()
+	tpl, err := mail.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		d        mail.Data
+		want     string
+		wantCode bool
+	}{
+		{"CodeShorter", mail.Data{Link: "https://example.com/x", Code: "1", Expires: "24 hours", CodeExpires: "15 minutes"}, "valid for 24 hours, the code for 15 minutes", true},
+		{"Same", mail.Data{Link: "https://example.com/x", Code: "1", Expires: "10 minutes"}, "valid for 10 minutes", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, kind := range []string{mail.KindVerifyEmail, mail.KindResetPassword, mail.KindConfirmEmailChange} {
+				r, err := tpl.Render(kind, tc.d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, part := range []string{r.Text, r.HTML} {
+					if !strings.Contains(part, tc.want) || strings.Contains(part, "the code for") != tc.wantCode {
+						t.Errorf("%s does not say %q (and the code's lifetime: %v):\n%s", kind, tc.want, tc.wantCode, part)
+					}
+				}
+			}
+		})
+	}
+}

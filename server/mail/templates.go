@@ -43,8 +43,12 @@ type Data struct {
 	// that does the same, typed into an application.
 	Link string `json:"link,omitempty"`
 	Code string `json:"code,omitempty"`
-	// Expires says how long Link and Code stay valid ("24 hours").
+	// Expires says how long Link stays valid ("24 hours", Lifetime), and
+	// Code too unless CodeExpires says less.
 	Expires string `json:"expires,omitempty"`
+	// CodeExpires says how long Code stays valid when that is shorter than
+	// Expires ("15 minutes").
+	CodeExpires string `json:"code_expires,omitempty"`
 	// NewEmail is the address an email change goes to.
 	NewEmail string `json:"new_email,omitempty"`
 }
@@ -81,7 +85,7 @@ func LoadTemplates(dir string) (*Templates, error) {
 		if t.html[kind], err = htmltemplate.New(kind).Option("missingkey=error").Parse(h); err != nil {
 			return nil, fmt.Errorf("mail: %s.html: %w", kind, err)
 		}
-		if _, err := t.Render(kind, Data{Name: "Ada", Link: "https://example.com/x", Code: "123456", Expires: "1 hour", NewEmail: "a@example.com"}); err != nil {
+		if _, err := t.Render(kind, Data{Name: "Ada", Link: "https://example.com/x", Code: "123456", Expires: "1 hour", CodeExpires: "15 minutes", NewEmail: "a@example.com"}); err != nil {
 			return nil, err
 		}
 	}

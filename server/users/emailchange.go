@@ -63,7 +63,7 @@ func (us *Service) sendEmailChange(ctx context.Context, r MailRequest) error {
 			if err != nil {
 				return err
 			}
-			if err := us.mailTo(ctx, tx, mail.KindConfirmEmailChange, u, r.Email, mail.Data{Link: t.link, Code: t.code, Expires: "24 hours"}); err != nil {
+			if err := us.mailTo(ctx, tx, mail.KindConfirmEmailChange, u, r.Email, t.mailData()); err != nil {
 				return err
 			}
 		}

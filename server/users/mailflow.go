@@ -114,9 +114,20 @@ func (s Secret) check() error {
 	return FieldErrors{{Field: "token", Reason: "give either token, or email and code"}}
 }
 
-// issued is a new token: its row's parameters and what the mail shows.
+// issued is a new token: what its mail shows.
 type issued struct {
-	link, code string
+	link, code           string
+	expires, codeExpires time.Duration
+}
+
+// mailData is what the token's mail shows of it: the link, the code, and how long
+// each stays valid.
+func (t issued) mailData() mail.Data {
+	d := mail.Data{Link: t.link, Code: t.code, Expires: mail.Lifetime(t.expires)}
+	if t.codeExpires < t.expires {
+		d.CodeExpires = mail.Lifetime(t.codeExpires)
+	}
+	return d
 }
 
 // issueToken supersedes the user's live tokens of purpose and stores a new
@@ -149,7 +160,7 @@ func (us *Service) issueToken(ctx context.Context, tx *store.Tx, user uuid.UUID,
 	if err != nil {
 		return issued{}, fmt.Errorf("storing the token: %w", err)
 	}
-	return issued{link: us.mail.Links.For(page, tok.Text), code: code}, nil
+	return issued{link: us.mail.Links.For(page, tok.Text), code: code, expires: ttl, codeExpires: min(ttl, codeTTL)}, nil
 }
 
 // codeHash binds a code to its row.

@@ -23,7 +23,7 @@ func (us *Service) sendReset(ctx context.Context, email string) error {
 		if err != nil {
 			return err
 		}
-		return us.mailTo(ctx, tx, mail.KindResetPassword, u, u.Email, mail.Data{Link: t.link, Code: t.code, Expires: "30 minutes"})
+		return us.mailTo(ctx, tx, mail.KindResetPassword, u, u.Email, t.mailData())
 	})
 }
 

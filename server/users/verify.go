@@ -32,7 +32,7 @@ func (us *Service) verificationMail(ctx context.Context, tx *store.Tx, u db.User
 	if err != nil {
 		return err
 	}
-	return us.mailTo(ctx, tx, mail.KindVerifyEmail, u, u.Email, mail.Data{Link: t.link, Code: t.code, Expires: "24 hours"})
+	return us.mailTo(ctx, tx, mail.KindVerifyEmail, u, u.Email, t.mailData())
 }
 
 // sendVerification is the background part of RequestVerification, whose
