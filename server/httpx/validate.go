@@ -142,9 +142,9 @@ func validateRequest(route *routers.Route, opts *openapi3filter.Options) echo.Mi
 }
 
 // pathParamsPool holds the maps of path parameters validateRequest hands
-// kin-openapi, which wants a map: one a request, allocated and grown for every
-// request, would be the largest allocation of a validated GET. A map is reused
-// only after a request that passed, whose validation holds nothing of it.
+// kin-openapi, which wants a map: a new one for each request was among the
+// largest allocations of a validated GET. A map is reused only after a
+// request that passed, whose validation holds nothing of it.
 var pathParamsPool = sync.Pool{New: func() any { return make(map[string]string, 2) }}
 
 // validationError turns the validator's error into an *echo.HTTPError for the

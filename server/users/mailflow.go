@@ -120,8 +120,8 @@ type issued struct {
 	expires, codeExpires time.Duration
 }
 
-// mailData is what the token's mail shows of it: the link, the code, and how long
-// each stays valid.
+// mailData is what the token's mail shows of it: the link, the code, and how
+// long each stays valid.
 func (t issued) mailData() mail.Data {
 	d := mail.Data{Link: t.link, Code: t.code, Expires: mail.Lifetime(t.expires)}
 	if t.codeExpires < t.expires {
