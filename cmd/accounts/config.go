@@ -210,9 +210,9 @@ func loadConfig(name string, args []string, env environment, stderr io.Writer) (
 	// No request waits on the database longer than a connection and a
 	// statement may take, and a margin.
 	c.Service.HTTP.RequestDeadline = c.DB.ConnectTimeout + c.DB.StatementTimeout + time.Second
+	c.LocalMailLinks = c.Service.Mail.SMTPURL != "" && !c.DevMode && c.Service.Mail.PublicURL == "" && c.Service.Mail.LinkBase == ""
 	// With port 0 the port is known only once listening: serve sets the
 	// default then (listenedPublicURL).
-	c.LocalMailLinks = c.Service.Mail.SMTPURL != "" && !c.DevMode && c.Service.Mail.PublicURL == "" && c.Service.Mail.LinkBase == ""
 	if c.Service.Mail.PublicURL == "" && !anyPort(c.Addr) {
 		c.Service.Mail.PublicURL = localURL(c.Addr)
 	}

@@ -150,8 +150,8 @@ func parsePrefixes(dst *[]netip.Prefix, v string) error {
 // keyword/value connection string, say) is not shown at all, as a password
 // could be anywhere in it.
 func maskURL(v string) string {
-	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	u, ok := hostURL(v)
+	if !ok {
 		return "(not a URL; the value is not shown)"
 	}
 	shown := *u
@@ -183,8 +183,8 @@ func holdsSecret(v string) bool {
 	if inlineKeys(v) {
 		return true
 	}
-	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	u, ok := hostURL(v)
+	if !ok {
 		return strings.Contains(strings.ToLower(v), "password")
 	}
 	if _, ok := u.User.Password(); ok {
@@ -192,6 +192,14 @@ func holdsSecret(v string) bool {
 	}
 	q := u.Query()
 	return q.Has("password") || q.Has("sslpassword")
+}
+
+// hostURL parses v as a URL with a scheme and a host; anything else (a
+// keyword/value connection string, say) is not one, and could hold a password
+// anywhere.
+func hostURL(v string) (*url.URL, bool) {
+	u, err := url.Parse(v)
+	return u, err == nil && u.Scheme != "" && u.Host != ""
 }
 
 // inlineKeys reports whether v is key material (a JWK set or PEM) rather than a
